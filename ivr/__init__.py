@@ -1,0 +1,1 @@
+"""Routing engine for a city's 12345 government service hotline merge."""
