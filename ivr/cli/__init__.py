@@ -1,0 +1,1 @@
+"""The `ivr` command: thin wrappers that call the parts and print for an admin."""

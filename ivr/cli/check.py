@@ -1,0 +1,49 @@
+"""`ivr check`: validate the rules and show an admin, line by line, where each number goes."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ivr.rules.loader import load_rules
+from ivr.rules.model import Announcement, Rules
+
+
+def add_parser(commands: Any, default_rules: str) -> None:
+    parser = commands.add_parser(
+        "check",
+        help="validate a rules file and print every number's route",
+        description="Validate the rules file (and its prompt manifest). Every problem is printed as "
+        "FILE:LINE:COL: message and the exit code is 1; when the file is valid, a table of every number, "
+        "its mode, first destination and fallback chain is printed.",
+    )
+    parser.add_argument("file", nargs="?", default=default_rules, help=f"rules file (default: {default_rules})")
+    parser.set_defaults(run=run)
+
+
+def chain(rules: Rules, start: str) -> list[str]:
+    """The names of a destination and its fallbacks in order (the rules guarantee no loop)."""
+    names = [start]
+    destination = rules.destination(start)
+    while not isinstance(destination, Announcement):
+        names.append(destination.fallback)
+        destination = rules.destination(destination.fallback)
+    return names
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = load_rules(args.file)
+    rows = [("number", "mode", "department", "first destination", "fallback")]
+    for line in rules.lines.values():
+        first, *rest = chain(rules, line.destination)
+        rows.append((line.number, line.mode.value, line.department.id, first, " -> ".join(rest)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
+    emergency = " ".join(rules.emergency.numbers)
+    print(
+        f"\n{args.file}: OK, {len(rules.lines)} routable numbers, {len(rules.by_alias)} aliases, "
+        f"{len(rules.prompts)} prompts; emergency numbers never routed: {emergency} "
+        f"(dialplan context {rules.emergency.context})"
+    )
+    return 0

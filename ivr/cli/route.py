@@ -1,0 +1,158 @@
+"""`ivr route`: the dry run. What would a caller dialing NUMBER at a given time get, step by step?"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from ivr.router.decide import CallFacts, Presentation, route
+from ivr.router.plan import Answer, DialSeat, EmergencyNumberRefused, Hangup, Plan, Play, QueueCall, SetVariable, Step
+from ivr.rules.loader import load_rules
+from ivr.rules.model import Rules
+
+
+class UsageError(Exception):
+    """A command-line value that cannot be used; reported as `ivr route: ...` with exit code 2."""
+
+
+def add_parser(commands: Any, default_rules: str) -> None:
+    parser = commands.add_parser(
+        "route",
+        help="show the plan a caller dialing NUMBER would get",
+        description="Dry run: print, step by step, what the engine would do with a call to NUMBER.",
+    )
+    parser.add_argument("number", help="the number dialed, as the carrier delivers it (e.g. 12396, +8612396)")
+    parser.add_argument(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="time of the call in the rules' time zone, or ISO 8601 with an offset (default: now)",
+    )
+    parser.add_argument("--caller", metavar="NUM", help="caller number (default: unknown)")
+    parser.add_argument("--withheld", action="store_true", help="the caller withheld their number")
+    parser.add_argument("--redirecting", metavar="NUM", help="redirecting number (Diversion, agi_rdnis)")
+    parser.add_argument("--trunk", metavar="NAME", help="the trunk the call came in on (numbering.trunks)")
+    parser.add_argument("--seat-down", action="store_true", help="treat every retained seat as unavailable")
+    parser.add_argument(
+        "--down", metavar="NAME", action="append", default=[], help="treat this queue or seat as unavailable"
+    )
+    parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    parser.add_argument("--rules", default=default_rules, help=f"rules file (default: {default_rules})")
+    parser.set_defaults(run=run)
+
+
+def parse_at(raw: str | None, rules: Rules) -> datetime:
+    if raw is None:
+        return datetime.now(rules.timezone)
+    if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", raw.strip()):
+        try:
+            return datetime.fromisoformat(raw.strip()).replace(tzinfo=rules.timezone)
+        except ValueError:
+            pass
+    else:
+        try:
+            moment = datetime.fromisoformat(raw.strip())
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is not None:
+            return moment
+    raise UsageError(f"--at: expected 'YYYY-MM-DD HH:MM' or ISO 8601 with an offset, got {raw!r}")
+
+
+def run(args: argparse.Namespace) -> int:
+    rules = load_rules(args.rules)
+    at = parse_at(args.at, rules)
+    unknown = sorted(set(args.down) - set(rules.queues) - set(rules.seats))
+    if unknown:
+        raise UsageError(f"--down: {', '.join(unknown)} is not a queue or seat in {args.rules}")
+    down = frozenset(args.down) | (frozenset(rules.seats) if args.seat_down else frozenset())
+    presentation = Presentation.WITHHELD if args.withheld else Presentation.ALLOWED
+    facts = CallFacts(
+        dialed=args.number,
+        at=at,
+        redirecting=args.redirecting,
+        caller=args.caller,
+        presentation=presentation,
+        trunk=args.trunk,
+        down=down,
+    )
+    try:
+        plan = route(facts, rules)
+    except EmergencyNumberRefused as refused:
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "dialed": refused.dialed,
+                        "refused": "emergency",
+                        "number": refused.number,
+                        "service": refused.service,
+                        "context": rules.emergency.context,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            print(
+                f"{refused.dialed}: {refused.number} is an emergency number ({refused.service}). The engine never "
+                f"routes it; the generated dialplan sends it to context {rules.emergency.context}."
+            )
+        return 0
+    if args.json:
+        body = plan.as_json()
+        body["at"] = at.astimezone(rules.timezone).isoformat()
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+    else:
+        print("\n".join(describe(plan, rules, at)))
+    return 0
+
+
+def describe(plan: Plan, rules: Rules, at: datetime) -> list[str]:
+    """The plan in words an admin understands, numbered like the steps of the JSON output."""
+    line = plan.line
+    local = at.astimezone(rules.timezone)
+    out = [
+        f"{plan.dialed} -> line {line.number} {line.name_zh} ({line.name_en})",
+        f"mode: {line.mode.value}; department: {line.department.name_zh} ({line.department.name_en})",
+        f"at: {local:%Y-%m-%d %H:%M} {rules.timezone.key}",
+    ]
+    if plan.phase is not None and line.transition is not None:
+        period = line.transition
+        out.append(
+            f"transition: {plan.phase.value} (transition period from {period.starts:%Y-%m-%d %H:%M} "
+            f"until {period.ends:%Y-%m-%d %H:%M}, end not included)"
+        )
+    if line.data_link is not None:
+        out.append(f"tickets also go to: {line.data_link.name_zh} ({line.data_link.name_en})")
+    if plan.flags:
+        out.append("notes: " + ", ".join(flag.value for flag in plan.flags))
+    out.append("steps:")
+    out.extend(f"  {i}. {_say(step, rules)}" for i, step in enumerate(plan.steps, start=1))
+    return out
+
+
+def _say(step: Step, rules: Rules) -> str:
+    match step:
+        case Answer():
+            return "Answer the call."
+        case SetVariable(name=name, value=value):
+            return f"Set channel variable {name}={value}."
+        case Play(prompt=prompt, text_zh=text):
+            return f"Play {prompt}: 「{text}」 ({rules.prompts[prompt].text_en})"
+        case QueueCall(destination=name, queue=queue, timeout=timeout):
+            q = rules.queues[name]
+            return (
+                f"Queue the caller in {queue} ({q.name_en}) for up to {timeout} s; "
+                "if an agent answers, the plan ends there, otherwise go on."
+            )
+        case DialSeat(destination=name, dial=dial, ring_timeout=ring):
+            seat = rules.seats[name]
+            return (
+                f"Transfer to the department seat {name} ({seat.name_en}) via {dial}, ringing up to {ring} s; "
+                "if it answers, the plan ends there; if busy, unanswered or unreachable, go on."
+            )
+        case Hangup():
+            return "Hang up."
+    raise AssertionError(f"unknown step {step!r}")

@@ -1,0 +1,204 @@
+"""The validated rule set: frozen dataclasses that the router, dialplan generator and prompt checker share."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, time
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class Mode(StrEnum):
+    """How a line was merged into 12345 (names from the glossary in REQUIREMENTS.md)."""
+
+    MAIN = "main"
+    ABSORBED = "absorbed"
+    DUAL_TRANSFER = "dual-transfer"
+    DUAL_MERGED = "dual-merged"
+
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class OpeningSpan:
+    """Open on `days` (0 = Monday) from `opens` to `closes`; `closes` of None means midnight at the end of day."""
+
+    days: frozenset[int]
+    opens: time
+    closes: time | None
+
+    def covers(self, moment: datetime) -> bool:
+        if moment.weekday() not in self.days:
+            return False
+        now = moment.time().replace(tzinfo=None)
+        return self.opens <= now and (self.closes is None or now < self.closes)
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    """When a retained seat answers; an empty tuple of spans means 7x24, the plan's service standard."""
+
+    spans: tuple[OpeningSpan, ...] = ()
+
+    @property
+    def always(self) -> bool:
+        return not self.spans
+
+    def is_open(self, moment: datetime) -> bool:
+        return self.always or any(span.covers(moment) for span in self.spans)
+
+    def describe(self) -> str:
+        if self.always:
+            return "7x24"
+        parts = []
+        for span in self.spans:
+            days = ",".join(DAYS[d] for d in sorted(span.days))
+            closes = span.closes.strftime("%H:%M") if span.closes else "24:00"
+            parts.append(f"{days} {span.opens.strftime('%H:%M')}-{closes}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """A recording the engine can play, by file name (without extension) in recordings/."""
+
+    name: str
+    text_zh: str
+    text_en: str
+
+
+@dataclass(frozen=True)
+class Department:
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class DataLink:
+    """A department system that receives the tickets of a line in real time (数据对接)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An Asterisk queue of 12345 agents (the main queue or an expert queue inside 12345)."""
+
+    name: str
+    queue: str
+    name_zh: str
+    name_en: str
+    timeout: int
+    fallback: str
+
+
+@dataclass(frozen=True)
+class Seat:
+    """A department's retained seat, reached by transfer (dual-transfer lines)."""
+
+    name: str
+    dial: str
+    name_zh: str
+    name_en: str
+    ring_timeout: int
+    hours: OpeningHours
+    prompt: str | None
+    unavailable_prompt: str | None
+    fallback: str
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """The end of every fallback chain: prompts that tell the caller what to do, then hang up."""
+
+    name: str
+    prompts: tuple[str, ...]
+
+
+Destination = Queue | Seat | Announcement
+
+
+@dataclass(frozen=True)
+class AfterTransition:
+    """What an absorbed line does once it has stopped service: an instruction, then connect or hang up."""
+
+    prompts: tuple[str, ...]
+    connect: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The period in which a retired number still connects with a transition prompt; `ends` is exclusive."""
+
+    starts: datetime
+    ends: datetime
+    after: AfterTransition
+
+
+@dataclass(frozen=True)
+class Line:
+    """One number citizens dial: 12345 itself or one of the 28 merged lines."""
+
+    number: str
+    name_zh: str
+    name_en: str
+    department: Department
+    mode: Mode
+    prompts: tuple[str, ...]
+    destination: str
+    aliases: tuple[str, ...]
+    transition: Transition | None
+    data_link: DataLink | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Trunk:
+    """Number rewriting a carrier trunk needs before lookup (its own prefixes)."""
+
+    name: str
+    strip_prefixes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Numbering:
+    international_prefixes: tuple[str, ...]
+    country_code: str
+    area_codes: tuple[str, ...]
+    trunks: Mapping[str, Trunk]
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """Numbers the engine never routes; the dialplan sends them to `context` directly."""
+
+    context: str
+    numbers: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Rules:
+    source: str
+    timezone: ZoneInfo
+    main: Line
+    lines: Mapping[str, Line]
+    by_alias: Mapping[str, Line]
+    departments: Mapping[str, Department]
+    data_links: Mapping[str, DataLink]
+    queues: Mapping[str, Queue]
+    seats: Mapping[str, Seat]
+    announcements: Mapping[str, Announcement]
+    prompts: Mapping[str, Prompt]
+    numbering: Numbering
+    emergency: Emergency
+
+    def destination(self, name: str) -> Destination:
+        return self.queues.get(name) or self.seats.get(name) or self.announcements[name]
+
+    def line_for(self, number: str) -> Line | None:
+        return self.lines.get(number) or self.by_alias.get(number)
