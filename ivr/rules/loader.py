@@ -155,7 +155,8 @@ class _RulesBuilder:
         built_lines = {n: refs.line(fields) for n, (_, fields) in lines.items() if fields is not None}
         by_alias = self._check_numbers(lines, emergency)
         main = [line for line in built_lines.values() if line is not None and line.mode is Mode.MAIN]
-        if lines and len([f for _, f in lines.values() if f is not None and f.mode is Mode.MAIN]) != 1:
+        modes = [f.mode if f is not None else None for _, f in lines.values()]
+        if lines and None not in modes and modes.count(Mode.MAIN) != 1:
             self.r.problems.add(top.get("lines"), "exactly one line must have mode 'main' (12345 itself)")
 
         if (
@@ -484,17 +485,18 @@ class _RulesBuilder:
         emergency_numbers = set(emergency.numbers) if emergency else set(EMERGENCY_REQUIRED)
         owner: dict[str, str] = {}
         aliases: dict[str, str] = {}
-        for number, (key_node, fields) in lines.items():
-            claims = [(number, key_node)] + (list(fields.aliases) if fields else [])
-            for claimed, node in claims:
-                if claimed in emergency_numbers:
-                    self.r.problems.add(node, f"{claimed} is an emergency number: it must never be routed by the merge")
-                elif claimed in owner:
-                    self.r.problems.add(node, f"number {claimed} is used twice (already by line {owner[claimed]})")
-                else:
-                    owner[claimed] = number
-                    if claimed != number:
-                        aliases[claimed] = number
+        # Line numbers are claimed before aliases, so a clash is reported at the alias, where the mistake is.
+        claims = [(number, number, key_node) for number, (key_node, _) in lines.items()]
+        claims += [(number, alias, node) for number, (_, f) in lines.items() if f for alias, node in f.aliases]
+        for number, claimed, node in claims:
+            if claimed in emergency_numbers:
+                self.r.problems.add(node, f"{claimed} is an emergency number: it must never be routed by the merge")
+            elif claimed in owner:
+                self.r.problems.add(node, f"number {claimed} is used twice (already by line {owner[claimed]})")
+            else:
+                owner[claimed] = number
+                if claimed != number:
+                    aliases[claimed] = number
         return aliases
 
 

@@ -1,0 +1,112 @@
+"""Shared fixtures: the shipped rules, and small rules files written on the fly for error tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ivr.rules.loader import load_rules
+from ivr.rules.model import Rules
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED_RULES = ROOT / "routing_rules.yaml"
+
+SMALL_MANIFEST = """\
+prompts:
+  welcome: {zh: 您好, en: Hello}
+  transition-12396: {zh: 已并入, en: Merged}
+  stopped-12396: {zh: 已停止, en: Stopped}
+  dept-unavailable: {zh: 无法接听, en: Unavailable}
+  all-busy: {zh: 全忙, en: Busy}
+"""
+
+# A small but complete rules file: one line of each mode. Tests break one thing in it at a time.
+SMALL_RULES = """\
+version: 1
+timezone: Asia/Shanghai
+prompt_manifest: prompts.yaml
+numbering:
+  country_code: "86"
+  international_prefixes: ["00", "+"]
+  area_codes: ["0871"]
+emergency:
+  context: emergency-out
+  numbers: {"110": police, "119": fire, "120": ambulance, "122": traffic police}
+departments:
+  hotline: {name_zh: 热线, name_en: Hotline}
+  science: {name_zh: 科技局, name_en: Science}
+queues:
+  hotline-12345:
+    queue: hotline-12345
+    name_zh: 座席
+    name_en: Agents
+    timeout: 300
+    fallback: all-busy
+seats:
+  seat-12333:
+    dial: PJSIP/12333@dept
+    name_zh: 人社座席
+    name_en: HR seat
+    ring_timeout: 20
+    hours:
+      - {days: mon-fri, from: "09:00", to: "17:00"}
+    unavailable_prompt: dept-unavailable
+    fallback: hotline-12345
+announcements:
+  all-busy:
+    prompts: [all-busy]
+lines:
+  "12345":
+    name_zh: 热线
+    name_en: Hotline
+    department: hotline
+    mode: main
+    prompts: [welcome]
+    destination: hotline-12345
+  "12396":
+    name_zh: 科技
+    name_en: Science
+    department: science
+    mode: absorbed
+    prompts: [transition-12396]
+    destination: hotline-12345
+    transition:
+      starts: 2021-09-01
+      ends: 2021-11-30
+      after:
+        prompts: [stopped-12396]
+        connect: false
+  "12333":
+    name_zh: 人社
+    name_en: HR
+    department: science
+    mode: dual-transfer
+    prompts: []
+    destination: seat-12333
+  "12315":
+    name_zh: 市场
+    name_en: Market
+    department: science
+    mode: dual-merged
+    prompts: []
+    destination: hotline-12345
+"""
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Rules:
+    return load_rules(SHIPPED_RULES)
+
+
+@pytest.fixture
+def write_rules(tmp_path: Path):
+    """Write a rules file (and the small manifest beside it) and return its path."""
+
+    def write(text: str = SMALL_RULES, manifest: str = SMALL_MANIFEST) -> Path:
+        (tmp_path / "prompts.yaml").write_text(manifest, encoding="utf-8")
+        path = tmp_path / "rules.yaml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
