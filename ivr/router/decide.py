@@ -26,6 +26,9 @@ from ivr.router.plan import (
 from ivr.rules.model import Announcement, Line, Mode, Queue, Rules, Seat
 from ivr.rules.numbering import candidates
 
+# Short ASCII tags shown on the agent's phone after the original line's number, e.g. "12396 merged".
+TAGS = {Mode.MAIN: "hotline", Mode.ABSORBED: "merged", Mode.DUAL_TRANSFER: "transfer", Mode.DUAL_MERGED: "line"}
+
 
 class Presentation(StrEnum):
     """Whether the caller's number may be shown (and called back)."""
@@ -75,6 +78,9 @@ def route(facts: CallFacts, rules: Rules) -> Plan:
         SetVariable("__IVR_LINE", line.number),
         SetVariable("__IVR_DEPT", line.department.id),
         SetVariable("__IVR_MODE", line.mode.value),
+        # The CDR does not see channel variables, and the agent's phone shows only the caller id name.
+        SetVariable("CDR(userfield)", f"line={line.number};dept={line.department.id};mode={line.mode.value}"),
+        SetVariable("CALLERID(name)", f"{line.number} {TAGS[line.mode]}"),
     ]
     phase = _phase(line, at)
     if phase is Phase.AFTER and line.transition is not None:

@@ -26,8 +26,15 @@ TAIL = ["queue hotline-12345", "play all-busy", "play emergency-advisory", "hang
 
 
 def head(row: MergeRow) -> list[str]:
-    dept = {"12345": "hotline"}.get(row.number)
-    return ["answer", f"set __IVR_LINE={row.number}", f"set __IVR_DEPT={dept or '*'}", f"set __IVR_MODE={row.mode}"]
+    tag = {"absorbed": "merged", "dual-transfer": "transfer", "dual-merged": "line"}[row.mode]
+    return [
+        "answer",
+        f"set __IVR_LINE={row.number}",
+        "set __IVR_DEPT=*",
+        f"set __IVR_MODE={row.mode}",
+        f"set CDR(userfield)=line={row.number};dept=*",
+        f"set CALLERID(name)={row.number} {tag}",
+    ]
 
 
 def matches(actual: list[str], expected: list[str]) -> bool:
@@ -88,6 +95,8 @@ def test_main_line(shipped):
         "set __IVR_LINE=12345",
         "set __IVR_DEPT=hotline",
         "set __IVR_MODE=main",
+        "set CDR(userfield)=line=12345;dept=hotline;mode=main",
+        "set CALLERID(name)=12345 hotline",
         "play welcome",
         *TAIL,
     ]
