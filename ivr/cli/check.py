@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ivr.calendar.deadlines import uncovered_years_ahead
+from ivr.calendar.workdays import uncovered_warning
+from ivr.cli.route import parse_at
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Announcement, Rules
 
@@ -15,9 +18,15 @@ def add_parser(commands: Any, default_rules: str) -> None:
         help="validate a rules file and print every number's route",
         description="Validate the rules file (and its prompt manifest). Every problem is printed as "
         "FILE:LINE:COL: message and the exit code is 1; when the file is valid, a table of every number, "
-        "its mode, first destination and fallback chain is printed.",
+        "its mode, first destination and fallback chain is printed, then a warning for each year the working-day "
+        "calendar does not cover although a ticket received now can be due in it.",
     )
     parser.add_argument("file", nargs="?", default=default_rules, help=f"rules file (default: {default_rules})")
+    parser.add_argument(
+        "--at",
+        metavar="'YYYY-MM-DD HH:MM'",
+        help="check the calendar for tickets received then, in the rules' time zone (default: now)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -33,6 +42,7 @@ def chain(rules: Rules, start: str) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.file)
+    at = parse_at(args.at, rules).astimezone(rules.timezone)
     rows = [("number", "mode", "department", "first destination", "fallback")]
     for line in rules.lines.values():
         first, *rest = chain(rules, line.destination)
@@ -46,4 +56,6 @@ def run(args: argparse.Namespace) -> int:
         f"{len(rules.prompts)} prompts; emergency numbers never routed: {emergency} "
         f"(dialplan context {rules.emergency.context})"
     )
+    for year in uncovered_years_ahead(rules, at):
+        print(f"warning: {uncovered_warning(year)} (a ticket received {at:%Y-%m-%d %H:%M} can be due in {year})")
     return 0

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import check, route
+from ivr.cli import check, deadlines, route
 from ivr.rules.yamlsource import RulesError
 
 DEFAULT_RULES = "routing_rules.yaml"
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check.add_parser(commands, default_rules())
     route.add_parser(commands, default_rules())
+    deadlines.add_parser(commands, default_rules())
     return parser
 
 

@@ -43,7 +43,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.set_defaults(run=run)
 
 
-def parse_at(raw: str | None, rules: Rules) -> datetime:
+def parse_at(raw: str | None, rules: Rules, option: str = "--at") -> datetime:
+    """`option` names the flag in the error, since `check --at` and `deadlines --received` parse times too."""
     if raw is None:
         return datetime.now(rules.timezone)
     if re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", raw.strip()):
@@ -58,7 +59,7 @@ def parse_at(raw: str | None, rules: Rules) -> datetime:
             moment = None
         if moment is not None and moment.tzinfo is not None:
             return moment
-    raise UsageError(f"--at: expected 'YYYY-MM-DD HH:MM' or ISO 8601 with an offset, got {raw!r}")
+    raise UsageError(f"{option}: expected 'YYYY-MM-DD HH:MM' or ISO 8601 with an offset, got {raw!r}")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -17,10 +17,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from yaml.nodes import Node
 
+from ivr.rules.calendarsection import CalendarSection
 from ivr.rules.model import (
     DAYS,
     AfterTransition,
     Announcement,
+    CalendarRules,
     DataLink,
     Department,
     Emergency,
@@ -122,7 +124,7 @@ class _RulesBuilder:
                 "announcements",
                 "lines",
             ),
-            optional=("data_links", "seats"),
+            optional=("data_links", "seats", "calendar"),
         )
         if top is None:
             return None
@@ -138,6 +140,7 @@ class _RulesBuilder:
         seats = self._section(top.get("seats"), "seats", self._seat)
         announcements = self._section(top.get("announcements"), "announcements", self._announcement)
         lines = self._section(top.get("lines"), "lines", self._line_node)
+        calendar = CalendarSection(self.r).read(top["calendar"]) if "calendar" in top else CalendarRules()
 
         destinations: dict[str, Node] = {}
         for section in (queues, seats, announcements):
@@ -164,6 +167,7 @@ class _RulesBuilder:
             or self.zone is None
             or numbering is None
             or emergency is None
+            or calendar is None
             or not main
             or any(line is None for line in built_lines.values())
         ):
@@ -183,6 +187,7 @@ class _RulesBuilder:
             prompts=_frozen(prompts),
             numbering=numbering,
             emergency=emergency,
+            calendar=calendar,
         )
 
     # --- sections -------------------------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 
@@ -181,6 +182,69 @@ class Emergency:
     numbers: Mapping[str, str]
 
 
+class Category(StrEnum):
+    """What a citizen asks for (glossary: 咨询 / 求助 / 意见建议 / 投诉 / 举报); it sets how long a ticket may take."""
+
+    ENQUIRY = "enquiry"
+    HELP = "help"
+    SUGGESTION = "suggestion"
+    COMPLAINT = "complaint"
+    REPORT = "report"
+
+
+@dataclass(frozen=True)
+class TimeLimit:
+    """Working days to reply and close a ticket of one category (plan 三(五)), and the extensions the 12345
+    management office may grant after that. `dispatch_at_once`: the plan sends complaints and reports to the
+    handling unit at once (第一时间, 三(四)) instead of by the end of the day."""
+
+    days: int
+    extension_days: int = 0
+    max_extensions: int = 0
+    dispatch_at_once: bool = False
+
+    @property
+    def max_days(self) -> int:
+        return self.days + self.extension_days * self.max_extensions
+
+
+# The plan's own limits. "At most 3 (5) in all" is one extension to that total; the plan sets no step for it.
+PLAN_TIME_LIMITS: Mapping[Category, TimeLimit] = MappingProxyType(
+    {
+        Category.ENQUIRY: TimeLimit(days=1, extension_days=2, max_extensions=1),
+        Category.HELP: TimeLimit(days=3, extension_days=2, max_extensions=1),
+        Category.SUGGESTION: TimeLimit(days=3, extension_days=2, max_extensions=1),
+        Category.COMPLAINT: TimeLimit(days=15, extension_days=10, max_extensions=2, dispatch_at_once=True),
+        Category.REPORT: TimeLimit(days=15, extension_days=10, max_extensions=2, dispatch_at_once=True),
+    }
+)
+
+
+@dataclass(frozen=True)
+class CalendarOverrides:
+    """Holidays and make-up workdays the rules file sets itself, winning over the official calendar package.
+    `years`: the years the file lists completely, so they count as covered even where the package has no data."""
+
+    years: frozenset[int] = frozenset()
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True)
+class CalendarRules:
+    """Working hours and ticket time limits (plan 三(四) and 三(五)); the defaults are the plan's, and the rules
+    file may change them because laws and provincial rules take precedence over the plan. The plan does not
+    give working hours: 09:00-17:30 is the shipped file's assumption, for the city to confirm."""
+
+    opens: time = time(9, 0)
+    closes: time = time(17, 30)
+    dispatch_by: time = time(10, 0)
+    sign_for_within: timedelta = timedelta(hours=2)
+    return_within: timedelta = timedelta(hours=24)
+    time_limits: Mapping[Category, TimeLimit] = field(default_factory=lambda: PLAN_TIME_LIMITS)
+    overrides: CalendarOverrides = field(default_factory=CalendarOverrides)
+
+
 @dataclass(frozen=True)
 class Rules:
     source: str
@@ -196,6 +260,7 @@ class Rules:
     prompts: Mapping[str, Prompt]
     numbering: Numbering
     emergency: Emergency
+    calendar: CalendarRules = field(default_factory=CalendarRules)
 
     def destination(self, name: str) -> Destination:
         return self.queues.get(name) or self.seats.get(name) or self.announcements[name]

@@ -133,7 +133,7 @@ def test_route_with_a_broken_rules_file_exits_1(write_rules):
     assert result.stderr.startswith(f"{path}:1:10: version must be a whole number from 1 to 1")
 
 
-@pytest.mark.parametrize("command", ["check", "route"])
+@pytest.mark.parametrize("command", ["check", "route", "deadlines"])
 def test_every_command_has_help(command):
     result = ivr(command, "--help")
     assert result.returncode == 0 and "usage: ivr" in result.stdout
