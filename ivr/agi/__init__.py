@@ -1,0 +1,1 @@
+"""The Asterisk FastAGI side of the engine: wire protocol, plan executor and call outcomes."""
