@@ -1,0 +1,71 @@
+"""Lines exactly as a real Asterisk 22.10.1 sent them over FastAGI (tests check every one of them against
+`tests/data/asterisk-transcripts/`). The simulator speaks only these, so it cannot invent protocol."""
+
+from __future__ import annotations
+
+OK = "200 result=0"
+SET_OK = "200 result=1"
+MINUS_ONE = "200 result=-1"
+DEAD_CHANNEL = "511 Command Not Permitted on a dead channel or intercept routine"
+INVALID = "510 Invalid or unknown command"
+HANGUP = "HANGUP"
+STREAM_PLAYED = "200 result=0 endpos=11234"
+STREAM_MISSING = "200 result=-1 endpos=0"
+STREAM_HUNG_UP = "200 result=-1 endpos=28000"
+UNSET = "200 result=0"
+
+# Values Asterisk returned to GET VARIABLE in the captures, as `200 result=1 (VALUE)`.
+VALUES = frozenset(
+    {
+        "13800138000",
+        "5",
+        "0",
+        "TRUE",
+        "BUSY",
+        "NOANSWER",
+        "CONGESTION",
+        "CHANUNAVAIL",
+        "JOINEMPTY",
+        "LEAVEEMPTY",
+        "TIMEOUT",
+        "UNKNOWN",
+        "CONTINUE",
+    }
+)
+
+# The one value not in an AGI capture: a department seat that answers. The capture has Dial answering only on the
+# AMI side (`DialStatus: ANSWER` in ami-03); the line keeps the captured GET VARIABLE format.
+SYNTHESIZED_VALUES = frozenset({"ANSWER"})
+
+# The environment block of agi-02-queue-connect, in Asterisk's order; the simulator substitutes per call only the
+# values marked None.
+ENVIRONMENT = (
+    ("agi_network", "yes"),
+    ("agi_network_script", None),
+    ("agi_request", None),
+    ("agi_channel", None),
+    ("agi_language", "en"),
+    ("agi_type", "Local"),
+    ("agi_uniqueid", None),
+    ("agi_version", "22.10.1"),
+    ("agi_callerid", None),
+    ("agi_calleridname", "PSTN Caller"),
+    ("agi_callingpres", None),
+    ("agi_callingani2", "0"),
+    ("agi_callington", "0"),
+    ("agi_callingtns", "0"),
+    ("agi_dnid", "unknown"),
+    ("agi_rdnis", None),
+    ("agi_context", "from-pstn"),
+    ("agi_extension", None),
+    ("agi_priority", "2"),
+    ("agi_enhanced", "0.0"),
+    ("agi_accountcode", ""),
+    ("agi_threadid", "140091138766528"),
+)
+
+
+def value(text: str) -> str:
+    if text not in VALUES | SYNTHESIZED_VALUES:
+        raise ValueError(f"no captured GET VARIABLE reply carries {text!r}")
+    return f"200 result=1 ({text})"

@@ -1,0 +1,285 @@
+"""The plan executor: carries out a router Plan one AGI command at a time, with no sockets and no clock.
+
+The driver (the Twisted FastAGI protocol, the simulator, a test) calls `start()` once, then `feed()` with every
+event the protocol parser produces (replies and HANGUP lines); both return the next action: a Command to send,
+CLOSE to half-close the session, or None to keep waiting. The executor never sends a command that acts on the
+caller (EXEC, STREAM FILE, ANSWER) after a HANGUP or a 511 reply: a real Asterisk still runs EXEC on a dead
+channel, and an EXEC Queue there really rings an agent. After that only GET/SET VARIABLE are sent, for the record.
+
+IVR_STAGE is set before each part of the plan (`prompt`, `queue:NAME`, `dial:SEAT`, `done`), so the dialplan
+knows how far the engine got if the engine disappears.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum, StrEnum
+
+from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES, Ending, Outcome, decide
+from ivr.agi.protocol import AgiEnvironment, Event, Hangup, Reply, format_command
+from ivr.privacy import mask_number
+from ivr.router.decide import CallFacts, Presentation, route
+from ivr.router.plan import Answer, DialSeat, EmergencyNumberRefused, Plan, Play, QueueCall, SetVariable
+from ivr.router.plan import Hangup as HangupStep
+from ivr.rules.model import Rules
+
+log = logging.getLogger("ivr.agi")
+
+STAGE = "IVR_STAGE"
+DEAD_CHANNEL = 511
+# Read back after a Queue or Dial returns; GET VARIABLE still works after a hang-up.
+QUEUE_VARIABLES = ("QUEUESTATUS", "ABANDONED", "ANSWEREDTIME", "QUEUEWAIT", "MEMBERINTERFACE")
+DIAL_VARIABLES = ("DIALSTATUS", "ANSWEREDTIME", "DIALEDPEERNUMBER")
+# Cleared before each Queue or Dial: Asterisk does not clear them, so an earlier queue's TIMEOUT or ABANDONED
+# would still be read after a later, answered one.
+QUEUE_CLEARS = ("QUEUESTATUS", "ABANDONED", "ANSWEREDTIME", "MEMBERINTERFACE")
+DIAL_CLEARS = ("DIALSTATUS", "ANSWEREDTIME")
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: str
+    args: tuple[str, ...] = ()
+
+    def encode(self) -> bytes:
+        return format_command(self.verb, *self.args)
+
+    @property
+    def acts_on_caller(self) -> bool:
+        return self.verb not in ("GET VARIABLE", "SET VARIABLE")
+
+
+class _Close(Enum):
+    CLOSE = "close"
+
+
+CLOSE = _Close.CLOSE
+Action = Command | _Close | None
+
+
+class CallResult(StrEnum):
+    """How the engine's part of the call ended."""
+
+    ANSWERED = "answered"  # a person answered (queue agent or department seat)
+    ABANDONED = "abandoned"  # the caller hung up while waiting for a person
+    HUNG_UP_IN_PROMPT = "hung-up-in-prompt"  # the caller hung up before being connected
+    INSTRUCTED = "instructed"  # no person reached: the caller heard the final instruction
+    EMERGENCY_REFUSED = "emergency-refused"  # an emergency number reached the engine: handed back at once
+
+
+@dataclass
+class TraceEntry:
+    """One thing the executor did or learned, for logs and the ticket stub."""
+
+    what: str
+    detail: str = ""
+
+
+@dataclass
+class _Session:
+    dead: bool = False
+    stage: str = ""
+    trace: list[TraceEntry] = field(default_factory=list)
+
+
+def facts_from_environment(env: AgiEnvironment, now: datetime, down: frozenset[str] = frozenset()) -> CallFacts:
+    """The router's facts from the AGI environment.
+
+    The number dialed comes from the first AGI argument (`AGI(agi://host/route,${EXTEN})`), else agi_extension;
+    the script path is passed raw, so no number is parsed out of a query string. agi_dnid is often `unknown`,
+    agi_rdnis may carry the original number of a call a carrier rewrote. A second argument names the trunk.
+    """
+    dialed = env.args[0] if env.args and env.args[0] else env.extension
+    trunk = env.args[1] if len(env.args) > 1 and env.args[1] else None
+    rdnis = env.rdnis if env.rdnis and env.rdnis != "unknown" else None
+    caller = env.callerid if env.callerid and env.callerid != "unknown" else None
+    pres = env.callingpres & 0x60  # Asterisk AST_PRES_RESTRICTION bits
+    presentation = {0x00: Presentation.ALLOWED, 0x20: Presentation.WITHHELD}.get(pres, Presentation.UNKNOWN)
+    return CallFacts(dialed, now, rdnis, caller, presentation, trunk, down)
+
+
+class PlanExecutor:
+    """Drives one AGI session through the plan for its call. One instance per call."""
+
+    def __init__(self, env: AgiEnvironment, rules: Rules, now: datetime, down: frozenset[str] = frozenset()) -> None:
+        self.env = env
+        self.facts = facts_from_environment(env, now, down)
+        self.rules = rules
+        self.plan: Plan | None = None
+        self.result: CallResult | None = None
+        self.outcomes: list[tuple[str, Outcome]] = []
+        self._s = _Session()
+        self._script: Generator[Command, Reply, CallResult] | None = None
+        self._waiting = False
+
+    @property
+    def trace(self) -> list[TraceEntry]:
+        return self._s.trace
+
+    @property
+    def hung_up(self) -> bool:
+        return self._s.dead
+
+    def start(self) -> Action:
+        try:
+            self.plan = route(self.facts, self.rules)
+        except EmergencyNumberRefused as refused:
+            log.error(
+                "ALARM emergency number %s (%s) reached the engine on %s: handed back to the dialplan untouched",
+                refused.number,
+                refused.service,
+                self.env.channel,
+            )
+            self.result = CallResult.EMERGENCY_REFUSED
+            self.trace.append(TraceEntry("refused", f"emergency {refused.number}"))
+            return CLOSE
+        log.info(
+            "call %s from %s dialed %s -> line %s (%s)%s",
+            self.env.uniqueid,
+            mask_number(self.facts.caller),
+            self.facts.dialed,
+            self.plan.line.number,
+            self.plan.mode.value,
+            "".join(f" [{flag.value}]" for flag in self.plan.flags),
+        )
+        self._script = self._run(self.plan)
+        return self._advance(None)
+
+    def feed(self, events: Sequence[Event]) -> Action:
+        """Everything one read from the socket parsed into. A HANGUP anywhere in it counts before the next
+        command is chosen, so a reply followed by HANGUP in the same read never leads to an EXEC."""
+        if self.result is not None:
+            return None  # after our close Asterisk always sends one last HANGUP: it says nothing of the caller
+        replies: list[Reply] = []
+        for event in events:
+            if isinstance(event, Hangup):
+                if not self._s.dead:
+                    self.trace.append(TraceEntry("hangup"))
+                self._s.dead = True
+            elif isinstance(event, Reply):
+                replies.append(event)
+        if not replies:
+            return None
+        if not self._waiting or self._script is None or len(replies) > 1:
+            log.warning("unexpected reply %r on %s", replies[-1].raw, self.env.channel)
+            return None
+        if replies[0].code == DEAD_CHANNEL:
+            self._s.dead = True
+        self._waiting = False
+        return self._advance(replies[0])
+
+    def _advance(self, reply: Reply | None) -> Action:
+        assert self._script is not None
+        try:
+            command = self._script.send(reply) if reply is not None else next(self._script)
+        except StopIteration as done:
+            self.result = done.value
+            self._waiting = False
+            log.info("call %s ended: %s", self.env.uniqueid, self.result.value)
+            return CLOSE
+        if command.acts_on_caller and self._s.dead:
+            raise AssertionError(f"{command.verb} after a hang-up")  # the script checks before yielding
+        self._waiting = True
+        return command
+
+    # --- the script: one generator per call, yielding commands, given replies --------------------------------
+
+    def _run(self, plan: Plan) -> Generator[Command, Reply, CallResult]:
+        s = self._s
+        for step in plan.steps:
+            if s.dead:
+                return CallResult.HUNG_UP_IN_PROMPT
+            match step:
+                case Answer():
+                    reply = yield Command("ANSWER")
+                    if reply.result_int == -1:
+                        s.dead = True
+                case SetVariable(name=name, value=value):
+                    yield Command("SET VARIABLE", (name, value))
+                case Play(prompt=prompt):
+                    yield from self._set_stage("prompt")
+                    if s.dead:
+                        continue
+                    reply = yield Command("STREAM FILE", (prompt, ""))
+                    self._after_prompt(prompt, reply)
+                case QueueCall(destination=name, queue=queue, timeout=timeout):
+                    outcome = yield from self._connect(
+                        f"queue:{name}", "Queue", f"{queue},,,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
+                    )
+                    if outcome is None:
+                        return CallResult.HUNG_UP_IN_PROMPT
+                    if not outcome.next_step:
+                        return (yield from self._finish(outcome))
+                case DialSeat(destination=name, dial=dial, ring_timeout=ring):
+                    outcome = yield from self._connect(
+                        f"dial:{name}", "Dial", f"{dial},{ring}", DIAL_CLEARS, DIAL_VARIABLES
+                    )
+                    if outcome is None:
+                        return CallResult.HUNG_UP_IN_PROMPT
+                    if not outcome.next_step:
+                        return (yield from self._finish(outcome))
+                case HangupStep():
+                    yield from self._set_stage("done")
+                    return CallResult.INSTRUCTED
+        return CallResult.HUNG_UP_IN_PROMPT if s.dead else CallResult.INSTRUCTED
+
+    def _set_stage(self, stage: str) -> Generator[Command, Reply, None]:
+        if self._s.stage != stage:
+            self._s.stage = stage
+            yield Command("SET VARIABLE", (STAGE, stage))
+
+    def _after_prompt(self, prompt: str, reply: Reply) -> None:
+        if reply.result_int != -1:
+            self.trace.append(TraceEntry("played", prompt))
+        elif reply.endpos == 0 and not self._s.dead:
+            # The file is missing on the Asterisk host: the caller hears nothing of it, so carry on.
+            log.error("ALARM prompt %r is missing on the Asterisk host (STREAM FILE returned -1 at 0)", prompt)
+            self.trace.append(TraceEntry("prompt-missing", prompt))
+        else:
+            # -1 part-way through: the caller hung up; the HANGUP line follows.
+            self._s.dead = True
+            self.trace.append(TraceEntry("hangup-in-prompt", prompt))
+
+    def _connect(
+        self, stage: str, app: str, data: str, clears: tuple[str, ...], variables: tuple[str, ...]
+    ) -> Generator[Command, Reply, Outcome | None]:
+        """Queue or Dial, then read how it ended; None when the caller was gone before it could start."""
+        s = self._s
+        yield from self._set_stage(stage)
+        for name in clears:
+            yield Command("SET VARIABLE", (name, ""))
+        if s.dead:
+            return None
+        reply = yield Command("EXEC", (app, data))
+        values = {}
+        for name in variables:
+            got = yield Command("GET VARIABLE", (name,))
+            values[name] = (got.data or "") if got.code == 200 and got.result_int == 1 else ""
+        status = values.get("QUEUESTATUS" if app == "Queue" else "DIALSTATUS", "")
+        ending = Ending(
+            app,
+            reply.result_int if reply.code == 200 else None,
+            status,
+            values.get("ABANDONED", ""),
+            values.get("ANSWEREDTIME", ""),
+            s.dead,
+        )
+        outcome = decide(ending)
+        if status and status not in (QUEUE_FAILURES if app == "Queue" else SEAT_FAILURES) and not ending.answered:
+            log.warning("%s returned an unlisted status %s: treated as a failure", app, status)
+        detail = " ".join(f"{k}={v}" for k, v in values.items() if v)
+        self.outcomes.append((stage, outcome))
+        self.trace.append(TraceEntry(f"{stage} {outcome.value}", detail))
+        return outcome
+
+    def _finish(self, outcome: Outcome) -> Generator[Command, Reply, CallResult]:
+        if outcome.answered:
+            if not self._s.dead:
+                yield from self._set_stage("done")
+            return CallResult.ANSWERED
+        # The caller left while waiting: IVR_STAGE stays at the queue or seat, so that if Asterisk ever reports
+        # -1 for a caller who is in fact still there, the dialplan fallback carries on instead of hanging up.
+        return CallResult.ABANDONED
