@@ -136,17 +136,26 @@ class PlanExecutor:
             self.result = CallResult.EMERGENCY_REFUSED
             self.trace.append(TraceEntry("refused", f"emergency {refused.number}"))
             return CLOSE
-        log.info(
-            "call %s from %s dialed %s -> line %s (%s)%s",
-            self.env.uniqueid,
-            mask_number(self.facts.caller),
-            self.facts.dialed,
-            self.plan.line.number,
-            self.plan.mode.value,
-            "".join(f" [{flag.value}]" for flag in self.plan.flags),
-        )
         self._script = self._run(self.plan)
         return self._advance(None)
+
+    def summary(self) -> dict[str, str]:
+        """The call in one structured log line's fields; the caller's number masked."""
+        facts = self.facts
+        caller = "withheld" if facts.presentation is Presentation.WITHHELD else mask_number(facts.caller)
+        fields = {
+            "uniqueid": self.env.uniqueid,
+            "dialed": facts.dialed,
+            "line": self.plan.line.number if self.plan else "-",
+            "mode": self.plan.mode.value if self.plan else "-",
+            "caller": caller,
+            "result": self.result.value if self.result else "unfinished",
+            "stage": self._s.stage or "-",
+            "steps": ",".join(f"{stage}:{outcome.value}" for stage, outcome in self.outcomes) or "-",
+        }
+        if self.plan and self.plan.flags:
+            fields["flags"] = ",".join(flag.value for flag in self.plan.flags)
+        return fields
 
     def feed(self, events: Sequence[Event]) -> Action:
         """Everything one read from the socket parsed into. A HANGUP anywhere in it counts before the next
@@ -178,7 +187,6 @@ class PlanExecutor:
         except StopIteration as done:
             self.result = done.value
             self._waiting = False
-            log.info("call %s ended: %s", self.env.uniqueid, self.result.value)
             return CLOSE
         if command.acts_on_caller and self._s.dead:
             raise AssertionError(f"{command.verb} after a hang-up")  # the script checks before yielding

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import check, deadlines, route
+from ivr.cli import agi, call, check, deadlines, prompts, route, serve
 from ivr.rules.yamlsource import RulesError
 
 DEFAULT_RULES = "routing_rules.yaml"
@@ -31,6 +31,10 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_parser(commands, default_rules())
     route.add_parser(commands, default_rules())
     deadlines.add_parser(commands, default_rules())
+    prompts.add_parser(commands, default_rules())
+    serve.add_parser(commands, default_rules())
+    call.add_parser(commands, default_rules())
+    agi.add_parser(commands, default_rules())
     return parser
 
 

@@ -23,7 +23,7 @@ from ivr.router.plan import (
     SetVariable,
     Step,
 )
-from ivr.rules.model import Announcement, Line, Mode, Queue, Rules, Seat
+from ivr.rules.model import PROMPT_LANGUAGE, Announcement, Line, Mode, Queue, Rules, Seat
 from ivr.rules.numbering import candidates
 
 # Short ASCII tags shown on the agent's phone after the original line's number, e.g. "12396 merged".
@@ -81,6 +81,8 @@ def route(facts: CallFacts, rules: Rules) -> Plan:
         # The CDR does not see channel variables, and the agent's phone shows only the caller id name.
         SetVariable("CDR(userfield)", f"line={line.number};dept={line.department.id};mode={line.mode.value}"),
         SetVariable("CALLERID(name)", f"{line.number} {TAGS[line.mode]}"),
+        # Asterisk plays a prompt from the sounds folder of the channel's language: recordings/zh/ is deployed there.
+        SetVariable("CHANNEL(language)", PROMPT_LANGUAGE),
     ]
     phase = _phase(line, at)
     if phase is Phase.AFTER and line.transition is not None:

@@ -26,7 +26,9 @@ from ivr.rules.model import (
     DataLink,
     Department,
     Emergency,
+    Engine,
     Line,
+    Linkage,
     Mode,
     Numbering,
     OpeningHours,
@@ -44,6 +46,9 @@ NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
 DIGITS = re.compile(r"^[0-9]{2,20}$")
 PREFIX = re.compile(r"^(\+|\+?[0-9]{1,8})$")
 DIAL_STRING = re.compile(r"^[A-Za-z0-9/@._:+-]{3,120}$")
+AGI_URL = re.compile(
+    r"^(agi://[A-Za-z0-9.-]+(:[0-9]{1,5})?|agi://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?|hagi://[A-Za-z0-9._-]+)$"
+)
 CONTEXT = re.compile(r"^[A-Za-z0-9_-]{1,79}$")
 EMERGENCY_REQUIRED = ("110", "119", "120", "122")
 MODES = tuple(mode.value for mode in Mode)
@@ -108,6 +113,7 @@ class _RulesBuilder:
         self.path = path
         self.r = reader
         self.zone: ZoneInfo | None = None
+        self.recordings = path.parent
 
     def build(self, root: Node) -> Rules | None:
         top = self.r.fields(
@@ -124,7 +130,7 @@ class _RulesBuilder:
                 "announcements",
                 "lines",
             ),
-            optional=("data_links", "seats", "calendar"),
+            optional=("data_links", "seats", "calendar", "engine", "linkage"),
         )
         if top is None:
             return None
@@ -141,6 +147,8 @@ class _RulesBuilder:
         announcements = self._section(top.get("announcements"), "announcements", self._announcement)
         lines = self._section(top.get("lines"), "lines", self._line_node)
         calendar = CalendarSection(self.r).read(top["calendar"]) if "calendar" in top else CalendarRules()
+        engine = self._engine(top["engine"]) if "engine" in top else Engine()
+        linkage = self._linkage(top["linkage"], emergency) if "linkage" in top else Linkage()
 
         destinations: dict[str, Node] = {}
         for section in (queues, seats, announcements):
@@ -168,6 +176,8 @@ class _RulesBuilder:
             or numbering is None
             or emergency is None
             or calendar is None
+            or engine is None
+            or linkage is None
             or not main
             or any(line is None for line in built_lines.values())
         ):
@@ -188,6 +198,9 @@ class _RulesBuilder:
             numbering=numbering,
             emergency=emergency,
             calendar=calendar,
+            engine=engine,
+            linkage=linkage,
+            recordings=self.recordings,
         )
 
     # --- sections -------------------------------------------------------------------------------------------
@@ -211,6 +224,7 @@ class _RulesBuilder:
         if relative is None:
             return {}
         manifest = self.path.parent / relative
+        self.recordings = manifest.parent
         try:
             root = read_yaml(manifest)
         except RulesError as exc:
@@ -231,6 +245,25 @@ class _RulesBuilder:
         self.r.problems.items.extend(reader.problems.items)
         return prompts
 
+    def _engine(self, node: Node) -> Engine | None:
+        f = self.r.fields(node, "engine", required=(), optional=("agi_url", "max_conversation"))
+        if f is None:
+            return None
+        default = Engine()
+        url = (
+            self.r.parsed(f["agi_url"], "engine.agi_url", _agi_url, "agi://HOST[:PORT] or hagi://SRV-NAME")
+            if ("agi_url" in f)
+            else default.agi_url
+        )
+        longest = (
+            self.r.integer(f["max_conversation"], "engine.max_conversation (seconds)", 60, 86400)
+            if "max_conversation" in f
+            else default.max_conversation
+        )
+        if url is None or longest is None:
+            return None
+        return Engine(url, longest)
+
     def _numbering(self, node: Node | None) -> Numbering | None:
         if node is None:
             return None
@@ -250,7 +283,8 @@ class _RulesBuilder:
                 self.r.problems.add(area_node, "an area code is written with its leading 0, e.g. '0871'")
         trunks: dict[str, Trunk] = {}
         if "trunks" in f:
-            for name, _, body in self.r.entries(f["trunks"], "numbering.trunks"):
+            for name, key_node, body in self.r.entries(f["trunks"], "numbering.trunks"):
+                self._check_name(name, key_node, "numbering.trunks")  # the dialplan passes it to the engine
                 tf = self.r.fields(body, f"trunk {name!r}", required=("strip_prefixes",))
                 if tf and "strip_prefixes" in tf:
                     strip = self._prefixes(tf["strip_prefixes"], f"trunk {name!r} strip_prefixes")
@@ -295,6 +329,31 @@ class _RulesBuilder:
         if context is None:
             return None
         return Emergency(context, _frozen(numbers))
+
+    def _linkage(self, node: Node, emergency: Emergency | None) -> Linkage | None:
+        """Utility lines an agent transfers callers to; the emergency numbers are linked always, so never here."""
+        f = self.r.fields(node, "linkage", required=("outbound_context",), optional=("utilities",))
+        if f is None or "outbound_context" not in f:
+            return None
+        context = self.r.parsed(f["outbound_context"], "linkage.outbound_context", _context, "an Asterisk context name")
+        emergency_numbers = set(emergency.numbers) if emergency else set(EMERGENCY_REQUIRED)
+        utilities: dict[str, str] = {}
+        owner: dict[str, str] = {}
+        for name, key_node, body in self.r.entries(f["utilities"], "linkage.utilities") if "utilities" in f else []:
+            self._check_name(name, key_node, "linkage.utilities")
+            number = self.r.parsed(body, f"linkage.utilities.{name}", _digits, "a number made of digits")
+            if number is None:
+                continue
+            if number in emergency_numbers:
+                self.r.problems.add(body, f"{number} is an emergency number: agents reach it by linkage already")
+            elif number in owner:
+                self.r.problems.add(body, f"number {number} is listed twice (already as {owner[number]})")
+            else:
+                owner[number] = name
+                utilities[name] = number
+        if context is None:
+            return None
+        return Linkage(context, _frozen(utilities))
 
     def _section(
         self, node: Node | None, what: str, build: Callable[[str, Node, Node], T | None]
@@ -638,6 +697,12 @@ class _References:
             self.r.problems.add(node, f"{what} {name!r} is not defined")
             return None
         return table[name][1]
+
+
+def _agi_url(raw: str) -> str:
+    if not AGI_URL.match(raw):
+        raise ValueError("agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
+    return raw
 
 
 def _prefix(raw: str) -> str:

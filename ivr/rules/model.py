@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -61,9 +62,14 @@ class OpeningHours:
         return "; ".join(parts)
 
 
+# Asterisk's language code of the prompts: every plan sets CHANNEL(language) to it, so Asterisk looks for a prompt
+# in the zh/ folder of its sounds, where the recordings/zh/ files are deployed.
+PROMPT_LANGUAGE = "zh"
+
+
 @dataclass(frozen=True)
 class Prompt:
-    """A recording the engine can play, by file name (without extension) in recordings/."""
+    """A recording the engine can play, by file name (without extension) in recordings/zh/."""
 
     name: str
     text_zh: str
@@ -182,6 +188,27 @@ class Emergency:
     numbers: Mapping[str, str]
 
 
+@dataclass(frozen=True)
+class Engine:
+    """Where Asterisk finds the engine, and how long a conversation may last once a person answers.
+
+    `agi_url`: agi://host[:port], or hagi://domain, which Asterisk resolves through DNS SRV records
+    (_agi._tcp.domain) to several engines and tries in turn. `max_conversation`: seconds after a Queue or Dial
+    connects; the FastAGI service bounds its sessions with it."""
+
+    agi_url: str = "agi://127.0.0.1:4573"
+    max_conversation: int = 3600
+
+
+@dataclass(frozen=True)
+class Linkage:
+    """Numbers a 12345 agent may transfer a caller to with one key (联动): the emergency numbers always, and the
+    utility lines (water, power, gas) listed here, which the admin's `outbound_context` dials out."""
+
+    outbound_context: str | None = None
+    utilities: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
 class Category(StrEnum):
     """What a citizen asks for (glossary: 咨询 / 求助 / 意见建议 / 投诉 / 举报); it sets how long a ticket may take."""
 
@@ -261,6 +288,9 @@ class Rules:
     numbering: Numbering
     emergency: Emergency
     calendar: CalendarRules = field(default_factory=CalendarRules)
+    engine: Engine = field(default_factory=Engine)
+    linkage: Linkage = field(default_factory=Linkage)
+    recordings: Path = Path("recordings")  # the prompt manifest's folder: recordings/zh/<prompt>.wav and .alaw
 
     def destination(self, name: str) -> Destination:
         return self.queues.get(name) or self.seats.get(name) or self.announcements[name]

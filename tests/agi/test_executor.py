@@ -211,12 +211,16 @@ def test_redirecting_number_and_withheld_caller_reach_the_router():
     assert [f.value for f in executor.plan.flags] == ["via-redirecting-number", "caller-withheld"]
 
 
-def test_caller_number_is_masked_in_the_log(caplog):
-    with caplog.at_level(logging.INFO, logger="ivr.agi"):
-        simulate(RULES, SimulatedCall("12345", caller="13912345678"), NOW)
-    text = "\n".join(r.getMessage() for r in caplog.records)
-    assert "139****5678" in text
-    assert "13912345678" not in text
+@pytest.mark.parametrize(
+    ("caller", "pres", "shown"),
+    [("13912345678", 0, "139****5678"), ("13912345678", 0x23, "withheld"), ("unknown", 0x43, "unknown")],
+)
+def test_call_summary_masks_the_caller(caller, pres, shown):
+    summary = simulate(RULES, SimulatedCall("12345", caller=caller, callingpres=pres), NOW).executor.summary()
+    assert summary["caller"] == shown
+    assert summary["line"] == "12345" and summary["result"] == "answered"
+    assert summary["steps"] == "queue:hotline-12345:answered-agent-hung-up"
+    assert "13912345678" not in repr(summary)
 
 
 KIND_OF_COMMAND = {

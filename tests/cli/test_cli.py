@@ -78,7 +78,7 @@ def test_route_json_is_the_same_whatever_the_machine_zone():
     assert plan["department"]["id"] == "hr-social-security"
     assert plan["at"] == "2021-11-20T09:00:00+08:00"
     kinds = [step["kind"] for step in plan["steps"]]
-    assert kinds[:7] == ["answer", "set", "set", "set", "set", "set", "play"]
+    assert kinds[:8] == ["answer", "set", "set", "set", "set", "set", "set", "play"]
     dial = next(step for step in plan["steps"] if step["kind"] == "dial")
     assert dial == {
         "kind": "dial",

@@ -34,6 +34,7 @@ def head(row: MergeRow) -> list[str]:
         f"set __IVR_MODE={row.mode}",
         f"set CDR(userfield)=line={row.number};dept=*",
         f"set CALLERID(name)={row.number} {tag}",
+        "set CHANNEL(language)=zh",
     ]
 
 
@@ -97,6 +98,7 @@ def test_main_line(shipped):
         "set __IVR_MODE=main",
         "set CDR(userfield)=line=12345;dept=hotline;mode=main",
         "set CALLERID(name)=12345 hotline",
+        "set CHANNEL(language)=zh",
         "play welcome",
         *TAIL,
     ]

@@ -1,0 +1,67 @@
+"""`ivr serve`: run the FastAGI engine. Settings come from options or the environment (IVR_*), never secrets
+on the command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from ivr.cli.route import UsageError
+from ivr.serve.service import LOOPBACK, parse_allow
+
+
+def env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def add_parser(commands: Any, default_rules: str) -> None:
+    parser = commands.add_parser(
+        "serve",
+        help="run the FastAGI engine (default 127.0.0.1:4573)",
+        description="Run the FastAGI engine Asterisk connects to with AGI(agi://HOST:PORT/route,${EXTEN}). "
+        "Every option can also be set in the environment (IVR_HOST, IVR_PORT, IVR_RULES, IVR_ALLOW, "
+        "IVR_MAX_SESSIONS, IVR_BACKLOG, IVR_DRAIN_SECONDS). SIGHUP, or a change of the rules file, reloads the "
+        "rules for new calls; SIGTERM stops accepting and lets calls in progress finish (bounded).",
+    )
+    parser.add_argument("--host", default=env("IVR_HOST", "127.0.0.1"), help="address to listen on")
+    parser.add_argument("--port", type=int, default=int(env("IVR_PORT", "4573")), help="TCP port (0: any free)")
+    parser.add_argument("--rules", default=env("IVR_RULES", default_rules), help="rules file")
+    parser.add_argument(
+        "--allow",
+        default=env("IVR_ALLOW", ",".join(LOOPBACK)),
+        help="comma-separated addresses or networks allowed to connect (default: loopback only)",
+    )
+    parser.add_argument("--max-sessions", type=int, default=int(env("IVR_MAX_SESSIONS", "5000")))
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=int(env("IVR_BACKLOG", "4096")),
+        help="listen backlog: a burst of new calls must connect within Asterisk's 2 s",
+    )
+    parser.add_argument(
+        "--drain-seconds",
+        type=float,
+        default=float(env("IVR_DRAIN_SECONDS", "10")),
+        help="on SIGTERM, how long calls in progress may go on before their sessions are closed",
+    )
+    parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ivr.serve.run import ServeOptions, serve  # imports the reactor: only when serving
+
+    try:
+        allow = parse_allow(part for part in args.allow.split(",") if part.strip())
+    except ValueError as exc:
+        raise UsageError(f"--allow: {exc}") from None
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"--port: {args.port} is not a TCP port")
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    options = ServeOptions(
+        Path(args.rules), args.host, args.port, allow, args.max_sessions, args.backlog, args.drain_seconds
+    )
+    return serve(options)

@@ -1,0 +1,87 @@
+"""Wiring of the service to a real reactor: listening socket, signals, file watch, watchdog, graceful stop."""
+
+from __future__ import annotations
+
+import logging
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from twisted.internet import reactor as _reactor
+from twisted.internet import task, threads
+from twisted.internet.defer import Deferred
+
+from ivr.serve import systemd
+from ivr.serve.rulesholder import RulesHolder
+from ivr.serve.service import AgiService, Network
+
+log = logging.getLogger("ivr.serve")
+reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
+WATCH_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    rules: Path
+    host: str
+    port: int
+    allow: tuple[Network, ...]
+    max_sessions: int
+    backlog: int
+    drain_seconds: float
+
+
+def serve(options: ServeOptions) -> int:
+    holder = RulesHolder(options.rules)  # RulesError propagates: an engine never starts on invalid rules
+    service = AgiService(holder, reactor, options.allow, options.max_sessions)
+    port = reactor.listenTCP(options.port, service, backlog=options.backlog, interface=options.host)
+    address = port.getHost()
+    log.info(
+        "ivr serve listening on %s:%d (backlog %d, at most %d sessions), rules %s",
+        address.host,
+        address.port,
+        options.backlog,
+        options.max_sessions,
+        options.rules,
+    )
+
+    def reload() -> None:
+        threads.deferToThread(holder.reload).addErrback(lambda f: log.error("rules reload failed: %s", f.value))
+
+    def on_sighup(signum: int, frame: FrameType | None) -> None:
+        reactor.callFromThread(reload)
+
+    signal.signal(signal.SIGHUP, on_sighup)
+    watch = task.LoopingCall(lambda: reload() if holder.changed() else None)
+    watch.start(WATCH_SECONDS, now=False)
+    interval = systemd.watchdog_interval()
+    if interval:
+        task.LoopingCall(systemd.notify, "WATCHDOG=1").start(interval)
+    reactor.addSystemEventTrigger("before", "shutdown", _drain, port, service, options.drain_seconds)
+    reactor.callWhenRunning(systemd.notify, "READY=1")
+    reactor.run()
+    return 0
+
+
+def _drain(port: object, service: AgiService, seconds: float) -> Deferred[None]:
+    """SIGTERM: stop accepting, give calls in progress up to `seconds`, then close the rest. A closed session
+    does not drop its call: Asterisk goes on (a Queue keeps running) and the dialplan continues from IVR_STAGE."""
+    systemd.notify("STOPPING=1")
+    log.info("stopping: no new sessions; %d in progress get up to %.0f s", len(service.sessions), seconds)
+    done: Deferred[None] = Deferred()
+    deadline = reactor.seconds() + seconds
+
+    def check() -> None:
+        if not service.sessions or reactor.seconds() >= deadline:
+            for session in list(service.sessions):
+                session.transport.abortConnection()
+            if service.sessions:
+                log.warning("stopped with %d sessions still open: closed", len(service.sessions))
+            poll.stop()
+            done.callback(None)
+
+    port.stopListening()  # type: ignore[attr-defined]
+    poll = task.LoopingCall(check)
+    poll.start(0.1)
+    return done

@@ -1,0 +1,153 @@
+"""One FastAGI session: bytes from Asterisk into the parser, events into the executor, commands back out.
+
+Every wait has a limit that fits what is awaited (ivr.serve.limits); a session over its limit is closed and the
+dialplan goes on from IVR_STAGE. A session ends with a half-close, as Asterisk expects: it then writes one last
+HANGUP and closes its side.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.protocol import Protocol
+from twisted.python.failure import Failure
+
+from ivr.agi.executor import CLOSE, Action, Command, PlanExecutor
+from ivr.agi.protocol import AgiEnvironment, AgiParser, AgiProtocolError, Event
+from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
+
+if TYPE_CHECKING:
+    from ivr.serve.service import AgiService
+
+log = logging.getLogger("ivr.serve")
+CLOSING_SECONDS = 5.0
+
+
+class FastAgiSession(Protocol):
+    def __init__(self, service: AgiService, clock: IReactorTime) -> None:
+        self.service = service
+        self.clock = clock
+        self.parser = AgiParser()
+        self.executor: PlanExecutor | None = None
+        self.limits: Limits | None = None
+        self.waiting_for = "the environment block"
+        self.last_command: Command | None = None
+        self._timer: IDelayedCall | None = None
+        self._started = 0.0
+        self._closing = False
+        self._accepted = False
+
+    # --- Twisted callbacks -----------------------------------------------------------------------------------
+
+    def connectionMade(self) -> None:
+        peer = self.transport.getPeer()
+        refusal = self.service.refusal(peer.host)
+        if refusal:
+            log.warning("connection from %s refused: %s", peer.host, refusal)
+            self.transport.abortConnection()
+            return
+        self._accepted = True
+        self.service.sessions.add(self)
+        self.transport.setTcpKeepAlive(True)
+        self._started = self.clock.seconds()
+        self._arm(ENVIRONMENT_SECONDS)
+
+    def dataReceived(self, data: bytes) -> None:
+        if self._closing and self.executor is not None and self.executor.result is not None:
+            return  # the last HANGUP after our half-close
+        try:
+            events = self.parser.feed(data)
+        except AgiProtocolError as exc:
+            self._act(self._events(list(exc.events)))
+            log.warning("session %s: %s: closed", self._name(), exc)
+            self._abort()
+            return
+        self._act(self._events(events))
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self._cancel()
+        if not self._accepted:
+            return
+        self.service.sessions.discard(self)
+        if self.executor is not None:
+            fields = self.executor.summary()
+            fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
+            log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
+        elif self.waiting_for:
+            log.warning("session from %s closed before its environment block", self.transport.getPeer().host)
+
+    # --- the executor ----------------------------------------------------------------------------------------
+
+    def _events(self, events: list[Event]) -> Action:
+        if self.executor is None:
+            if not events:
+                return None
+            env = events[0]
+            if not isinstance(env, AgiEnvironment):
+                raise AssertionError("the parser yields the environment first")
+            self.limits = self.service.holder.limits
+            self.executor = PlanExecutor(env, self.limits.rules, self.service.now(self.limits.rules))
+            action = self.executor.start()
+            rest = events[1:]
+            if rest and action is not CLOSE:
+                later = self.executor.feed(rest)
+                action = later if later is not None or action is None else action
+            return action
+        return self.executor.feed(events)
+
+    def _act(self, action: Action) -> None:
+        if action is None:
+            return
+        if action is CLOSE:
+            self._close()
+            return
+        assert isinstance(action, Command) and self.limits is not None
+        self.last_command = action
+        self.waiting_for = f"{action.verb} {' '.join(action.args)}".strip()
+        self.transport.write(action.encode())
+        self._arm(self.limits.seconds(action))
+
+    # --- limits and closing ----------------------------------------------------------------------------------
+
+    def _arm(self, seconds: float) -> None:
+        self._cancel()
+        self._timer = self.clock.callLater(seconds, self._expired, seconds)
+
+    def _cancel(self) -> None:
+        if self._timer is not None and self._timer.active():
+            self._timer.cancel()
+        self._timer = None
+
+    def _expired(self, seconds: float) -> None:
+        self._timer = None
+        if self._closing:
+            self._abort()
+            return
+        stage = self.executor.summary()["stage"] if self.executor else "-"
+        log.warning(
+            "session %s: no answer to %s within %.0f s: closed, the dialplan continues from IVR_STAGE=%s",
+            self._name(),
+            self.waiting_for,
+            seconds,
+            stage,
+        )
+        self._abort()
+
+    def _close(self) -> None:
+        """Half-close and keep reading: Asterisk writes its last HANGUP and closes; abort if it does not."""
+        self._closing = True
+        self.waiting_for = ""
+        self.transport.loseWriteConnection()
+        self._arm(CLOSING_SECONDS)
+
+    def _abort(self) -> None:
+        self._closing = True
+        self._cancel()
+        self.transport.abortConnection()
+
+    def _name(self) -> str:
+        if self.executor is not None:
+            return self.executor.env.uniqueid or self.executor.env.channel
+        return str(self.transport.getPeer().host)

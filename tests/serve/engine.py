@@ -1,0 +1,72 @@
+"""A real `ivr serve` process on a free loopback port, for tests that go over real sockets."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.conftest import ROOT, SHIPPED_RULES
+
+LISTENING = re.compile(r"listening on 127\.0\.0\.1:(\d+)")
+
+
+@dataclass
+class Engine:
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+    rules: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for_log(self, needle: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while needle not in self.log_text():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                raise AssertionError(f"{needle!r} never appeared in the engine log:\n{self.log_text()}")
+            time.sleep(0.05)
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+def copy_rules(folder: Path) -> Path:
+    shutil.copy(SHIPPED_RULES, folder / "routing_rules.yaml")
+    shutil.copytree(
+        ROOT / "recordings", folder / "recordings", ignore=shutil.ignore_patterns("*.wav", "*.alaw"), dirs_exist_ok=True
+    )
+    return folder / "routing_rules.yaml"
+
+
+def start_engine(folder: Path, *extra: str) -> Engine:
+    rules = copy_rules(folder)
+    log = folder / "engine.log"
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ivr.cli.main", "serve", "--port", "0", "--rules", str(rules), *extra],
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        cwd=folder,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        match = LISTENING.search(log.read_text(encoding="utf-8", errors="replace"))
+        if match:
+            return Engine(process, int(match.group(1)), log, rules)
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"ivr serve did not start:\n{log.read_text()}")
+        time.sleep(0.05)
