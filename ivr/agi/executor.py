@@ -214,21 +214,17 @@ class PlanExecutor:
                     reply = yield Command("STREAM FILE", (prompt, ""))
                     self._after_prompt(prompt, reply)
                 case QueueCall(destination=name, queue=queue, timeout=timeout):
-                    outcome = yield from self._connect(
+                    ended = yield from self._connect(
                         f"queue:{name}", "Queue", f"{queue},,,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
                     )
-                    if outcome is None:
-                        return CallResult.HUNG_UP_IN_PROMPT
-                    if not outcome.next_step:
-                        return (yield from self._finish(outcome))
+                    if ended is not None:
+                        return ended
                 case DialSeat(destination=name, dial=dial, ring_timeout=ring):
-                    outcome = yield from self._connect(
+                    ended = yield from self._connect(
                         f"dial:{name}", "Dial", f"{dial},{ring}", DIAL_CLEARS, DIAL_VARIABLES
                     )
-                    if outcome is None:
-                        return CallResult.HUNG_UP_IN_PROMPT
-                    if not outcome.next_step:
-                        return (yield from self._finish(outcome))
+                    if ended is not None:
+                        return ended
                 case HangupStep():
                     yield from self._set_stage("done")
                     return CallResult.INSTRUCTED
@@ -253,14 +249,14 @@ class PlanExecutor:
 
     def _connect(
         self, stage: str, app: str, data: str, clears: tuple[str, ...], variables: tuple[str, ...]
-    ) -> Generator[Command, Reply, Outcome | None]:
-        """Queue or Dial, then read how it ended; None when the caller was gone before it could start."""
+    ) -> Generator[Command, Reply, CallResult | None]:
+        """Queue or Dial, then read how it ended. None: it failed, the plan goes on; otherwise how the call ended."""
         s = self._s
         yield from self._set_stage(stage)
         for name in clears:
             yield Command("SET VARIABLE", (name, ""))
         if s.dead:
-            return None
+            return CallResult.HUNG_UP_IN_PROMPT
         reply = yield Command("EXEC", (app, data))
         values = {}
         for name in variables:
@@ -281,7 +277,9 @@ class PlanExecutor:
         detail = " ".join(f"{k}={v}" for k, v in values.items() if v)
         self.outcomes.append((stage, outcome))
         self.trace.append(TraceEntry(f"{stage} {outcome.value}", detail))
-        return outcome
+        if outcome.next_step:
+            return None
+        return (yield from self._finish(outcome))
 
     def _finish(self, outcome: Outcome) -> Generator[Command, Reply, CallResult]:
         if outcome.answered:

@@ -9,7 +9,7 @@ import pytest
 from ivr.rules.loader import load_rules
 from ivr.rules.model import PLAN_TIME_LIMITS, CalendarRules, Category, TimeLimit
 from tests.conftest import SMALL_RULES
-from tests.rules.test_validation import line_of, problems
+from tests.rules.reporting import assert_reported_at
 
 CALENDAR = """\
 calendar:
@@ -115,10 +115,4 @@ CASES = [
 def test_each_mistake_is_reported_where_it_is(write_rules, old, new, at, message):
     assert old in CALENDAR, old
     text = SMALL_RULES + CALENDAR.replace(old, new, 1)
-    path = write_rules(text)
-    found = problems(path)
-    needle, _, occurrence = at.partition("@")
-    line = line_of(text, needle, int(occurrence or 1))
-    matching = [p for p in found if message in p]
-    assert matching, f"no problem says {message!r}: {found}"
-    assert any(p.startswith(f"{path}:{line}:") for p in matching), found
+    assert_reported_at(write_rules(text), text, at, message)

@@ -3,25 +3,13 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from ivr.rules.loader import load_rules
-from ivr.rules.yamlsource import MAX_DEPTH, MAX_FILE_BYTES, RulesError
+from ivr.rules.yamlsource import MAX_DEPTH, MAX_FILE_BYTES
 from tests.conftest import SMALL_MANIFEST, SMALL_RULES
-
-
-def problems(path: Path) -> list[str]:
-    with pytest.raises(RulesError) as caught:
-        load_rules(path)
-    return [str(p) for p in caught.value.problems]
-
-
-def line_of(text: str, needle: str, occurrence: int = 1) -> int:
-    """1-based line number of the n-th line containing `needle`."""
-    hits = [i for i, line in enumerate(text.splitlines(), start=1) if needle in line]
-    return hits[occurrence - 1]
+from tests.rules.reporting import assert_reported_at, problems
 
 
 def test_small_rules_are_valid(write_rules):
@@ -159,13 +147,7 @@ CASES = [
 def test_each_mistake_is_reported_where_it_is(write_rules, old, new, at, message):
     assert old in SMALL_RULES, old
     text = SMALL_RULES.replace(old, new, 1)
-    path = write_rules(text)
-    found = problems(path)
-    needle, _, occurrence = at.partition("@")
-    line = line_of(text, needle, int(occurrence or 1))
-    matching = [p for p in found if message in p]
-    assert matching, f"no problem says {message!r}: {found}"
-    assert any(p.startswith(f"{path}:{line}:") for p in matching), found
+    assert_reported_at(write_rules(text), text, at, message)
 
 
 def test_fallback_loop_is_reported(write_rules):
