@@ -1,0 +1,219 @@
+"""The live queue board: who waits where, which agents are free, fed by AMI messages. Pure: no socket, no clock
+(the time of each message is given), so every captured session can be replayed into it in a test.
+
+Of the 100-odd events one queued call produces, only the queue events below change the board; the rest are
+ignored. A QueueStatus snapshot (QueueParams / QueueMember / QueueEntry items) rebuilds it after every
+(re)connect, since events during an AMI outage are lost. Daily figures (answered, abandoned, service level) are
+not kept here: they come from the stored ticket stubs, which survive outages and restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from ivr.ami.protocol import Message
+
+LINE_VARIABLE = "ChanVariable(IVR_LINE)"  # carried by queue events when manager.conf has channelvars=IVR_LINE
+
+
+class MemberState(StrEnum):
+    FREE = "free"
+    BUSY = "busy"
+    PAUSED = "paused"
+    UNAVAILABLE = "unavailable"
+
+
+# Asterisk device states (AST_DEVICE_*), as QueueMember/QueueMemberStatus report them in `Status`.
+_DEVICE = {
+    "1": MemberState.FREE,
+    "2": MemberState.BUSY,
+    "3": MemberState.BUSY,
+    "6": MemberState.BUSY,
+    "7": MemberState.BUSY,
+    "8": MemberState.BUSY,
+    "4": MemberState.UNAVAILABLE,
+    "5": MemberState.UNAVAILABLE,
+    "0": MemberState.UNAVAILABLE,
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    uniqueid: str
+    queue: str
+    position: int
+    since: float
+    line: str
+
+
+@dataclass(frozen=True)
+class Member:
+    queue: str
+    interface: str
+    name: str
+    status: str
+    paused: bool
+
+    @property
+    def state(self) -> MemberState:
+        if self.paused:
+            return MemberState.PAUSED
+        return _DEVICE.get(self.status, MemberState.UNAVAILABLE)
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A queued caller reached an agent (AgentConnect): completes the stub with who and how long the wait was."""
+
+    uniqueid: str
+    queue: str
+    interface: str
+    member: str
+    hold_seconds: int
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    """A caller left a queue without an agent (QueueCallerAbandon; also sent for LEAVEEMPTY and TIMEOUT exits)."""
+
+    uniqueid: str
+    queue: str
+    position: int
+    hold_seconds: int
+
+
+Fact = Answered | Abandoned
+
+
+def _int(value: str | None) -> int:
+    return int(value) if value and value.lstrip("-").isdigit() else 0
+
+
+@dataclass
+class QueueBoard:
+    callers: dict[str, Caller] = field(default_factory=dict)
+    members: dict[tuple[str, str], Member] = field(default_factory=dict)
+    covered: set[str] = field(default_factory=set)  # queues named by QueueParams (snapshots only)
+    _snapshot: QueueBoard | None = None
+
+    def waiting(self, queue: str) -> list[Caller]:
+        return sorted((c for c in self.callers.values() if c.queue == queue), key=lambda c: c.position)
+
+    def longest_wait(self, queue: str, now: float) -> float:
+        return max((now - c.since for c in self.waiting(queue)), default=0.0)
+
+    def staff(self, queue: str) -> dict[MemberState, int]:
+        counts = dict.fromkeys(MemberState, 0)
+        for member in self.members.values():
+            if member.queue == queue:
+                counts[member.state] += 1
+        return counts
+
+    def queues(self) -> list[str]:
+        return sorted({q for q, _ in self.members} | {c.queue for c in self.callers.values()})
+
+    # --- events ----------------------------------------------------------------------------------------------
+
+    def apply(self, message: Message, now: float) -> list[Fact]:
+        """Change the board by one AMI message; return what it tells about a call's outcome."""
+        target = self._snapshot if self._snapshot is not None and message.action_id else self
+        handler = _HANDLERS.get(message.event or "")
+        if handler is None:
+            return []
+        return handler(target, message, now)
+
+    def apply_all(self, messages: Iterable[Message], now: float) -> list[Fact]:
+        return [fact for message in messages for fact in self.apply(message, now)]
+
+    def begin_snapshot(self) -> None:
+        """A QueueStatus was sent: its items build a fresh board that replaces this one when it completes."""
+        self._snapshot = QueueBoard()
+
+    def finish_snapshot(self) -> None:
+        """Replace what the snapshot covers: the queues its QueueParams items named (a QueueStatus may ask for
+        one queue only), and nothing else."""
+        snap, self._snapshot = self._snapshot, None
+        if snap is None:
+            return
+        covered = snap.covered
+        self.callers = {u: c for u, c in self.callers.items() if c.queue not in covered} | snap.callers
+        self.members = {k: m for k, m in self.members.items() if m.queue not in covered} | snap.members
+
+    def _join(self, m: Message, now: float) -> list[Fact]:
+        uniqueid = m.get("Uniqueid") or ""
+        self.callers[uniqueid] = Caller(
+            uniqueid, m.get("Queue") or "", _int(m.get("Position")), now, m.get(LINE_VARIABLE) or ""
+        )
+        return []
+
+    def _leave(self, m: Message, now: float) -> list[Fact]:
+        gone = self.callers.pop(m.get("Uniqueid") or "", None)
+        if gone is not None:
+            for uid, caller in list(self.callers.items()):
+                if caller.queue == gone.queue and caller.position > gone.position:
+                    self.callers[uid] = replace(caller, position=caller.position - 1)
+        return []
+
+    def _abandon(self, m: Message, now: float) -> list[Fact]:
+        return [
+            Abandoned(m.get("Uniqueid") or "", m.get("Queue") or "", _int(m.get("Position")), _int(m.get("HoldTime")))
+        ]
+
+    def _connect(self, m: Message, now: float) -> list[Fact]:
+        return [
+            Answered(
+                m.get("Uniqueid") or "",
+                m.get("Queue") or "",
+                m.get("Interface") or "",
+                m.get("MemberName") or "",
+                _int(m.get("HoldTime")),
+            )
+        ]
+
+    def _member(self, m: Message, now: float) -> list[Fact]:
+        interface = m.get("Interface") or m.get("Location") or ""
+        queue = m.get("Queue") or ""
+        if m.event == "QueueMemberRemoved":
+            self.members.pop((queue, interface), None)
+            return []
+        old = self.members.get((queue, interface))
+        self.members[(queue, interface)] = Member(
+            queue,
+            interface,
+            m.get("MemberName") or m.get("Name") or (old.name if old else interface),
+            m.get("Status") or (old.status if old else "0"),
+            (m.get("Paused") or ("1" if old and old.paused else "0")) == "1",
+        )
+        return []
+
+    def _params(self, m: Message, now: float) -> list[Fact]:
+        self.covered.add(m.get("Queue") or "")
+        return []
+
+    def _entry(self, m: Message, now: float) -> list[Fact]:
+        uniqueid = m.get("Uniqueid") or ""
+        self.callers[uniqueid] = Caller(
+            uniqueid,
+            m.get("Queue") or "",
+            _int(m.get("Position")),
+            now - _int(m.get("Wait")),
+            m.get(LINE_VARIABLE) or "",
+        )
+        return []
+
+
+_HANDLERS = {
+    "QueueCallerJoin": QueueBoard._join,
+    "QueueCallerLeave": QueueBoard._leave,
+    "QueueCallerAbandon": QueueBoard._abandon,
+    "AgentConnect": QueueBoard._connect,
+    "QueueMemberStatus": QueueBoard._member,
+    "QueueMemberAdded": QueueBoard._member,
+    "QueueMemberRemoved": QueueBoard._member,
+    "QueueMemberPause": QueueBoard._member,
+    "QueueMember": QueueBoard._member,
+    "QueueEntry": QueueBoard._entry,
+    "QueueParams": QueueBoard._params,
+}
