@@ -1,0 +1,155 @@
+"""The AMI client on Twisted: log in, take a QueueStatus snapshot, keep the queue board current, and come back
+after Asterisk restarts.
+
+Credentials come from the environment (IVR_AMI_USER, IVR_AMI_SECRET or IVR_AMI_SECRET_FILE), never from code or
+logs. A bad secret gets `Authentication failed` and Asterisk closes about 1 s later: that is logged once (until a
+login succeeds again) and retried with the factory's growing delay. `Event: Shutdown` or a lost connection marks
+the link down; every (re)connect rebuilds the board from a snapshot, since events during the outage are lost.
+ActionIDs are `<action>-<n>`, the scheme of the captured sessions, so a replay of them matches byte for byte.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from twisted.internet.interfaces import IReactorTime
+from twisted.internet.protocol import Protocol, ReconnectingClientFactory
+from twisted.python.failure import Failure
+
+from ivr.ami.board import Fact, QueueBoard
+from ivr.ami.protocol import ActionTracker, AmiParser, AmiProtocolError, Banner, Completed, Message, format_action
+
+log = logging.getLogger("ivr.ami")
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    secret: str
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r}, secret=<hidden>)"
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Credentials:
+        env = os.environ if environ is None else environ
+        username = env.get("IVR_AMI_USER", "")
+        secret = env.get("IVR_AMI_SECRET", "")
+        if not secret and env.get("IVR_AMI_SECRET_FILE"):
+            secret = Path(env["IVR_AMI_SECRET_FILE"]).read_text(encoding="utf-8").strip()
+        if not username or not secret:
+            raise ValueError("set IVR_AMI_USER and IVR_AMI_SECRET (or IVR_AMI_SECRET_FILE) for the AMI login")
+        return cls(username, secret)
+
+
+class AmiSession(Protocol):
+    """One AMI connection, from banner to close."""
+
+    def __init__(self, monitor: AmiMonitor) -> None:
+        self.monitor = monitor
+        self.parser = AmiParser()
+        self.tracker = ActionTracker()
+        self.logged_in = False
+
+    def send(self, action: str, fields: list[tuple[str, str]] | None = None) -> str:
+        action_id = self.monitor.next_action_id(action)
+        self.tracker.sent(action_id)
+        self.transport.write(format_action(action, action_id, fields or []))
+        return action_id
+
+    def dataReceived(self, data: bytes) -> None:
+        try:
+            items = self.parser.feed(data)
+        except AmiProtocolError as exc:
+            log.error("AMI: %s: reconnecting", exc)
+            self.transport.loseConnection()
+            return
+        for item in items:
+            if isinstance(item, Banner):
+                creds = self.monitor.credentials
+                self.send("Login", [("Username", creds.username), ("Secret", creds.secret), ("Events", "on")])
+            else:
+                self._message(item)
+
+    def _message(self, message: Message) -> None:
+        result = self.tracker.feed(message)
+        if isinstance(result, Completed):
+            self._completed(result)
+        elif result is not None:
+            if result.event == "Shutdown":
+                self.monitor.link_down(f"Asterisk shut down ({result.get('Shutdown') or 'unknown'})")
+            self.monitor.facts(self.monitor.board.apply(result, self.monitor.clock.seconds()))
+        elif message.list_state == "start":
+            self.monitor.board.begin_snapshot()
+
+    def _completed(self, answer: Completed) -> None:
+        action = answer.action_id.rsplit("-", 1)[0]
+        if action == "login":
+            if answer.ok:
+                self.logged_in = True
+                self.monitor.link_up()
+                self.send("QueueStatus")
+            else:
+                self.monitor.login_refused(answer.response.get("Message") or "refused")
+                self.transport.loseConnection()
+        elif action == "queuestatus":
+            for item in answer.items:
+                self.monitor.board.apply(item, self.monitor.clock.seconds())
+            self.monitor.board.finish_snapshot()
+            self.monitor.snapshots += 1
+
+    def connectionLost(self, reason: Failure | None = None) -> None:
+        self.monitor.link_down("connection lost")
+
+
+class AmiMonitor(ReconnectingClientFactory):
+    """Keeps one AMI session alive and the board current; `on_facts` gets what the events tell about calls."""
+
+    maxDelay = 30
+    initialDelay = 1.0
+
+    def __init__(
+        self, credentials: Credentials, clock: IReactorTime, on_facts: Callable[[list[Fact]], None] = lambda f: None
+    ) -> None:
+        self.credentials = credentials
+        self.clock = clock
+        self.board = QueueBoard()
+        self.on_facts = on_facts
+        self.up = False
+        self.snapshots = 0
+        self._ids = 0
+        self._refusal_logged = False
+
+    def buildProtocol(self, addr: object) -> AmiSession:
+        session = AmiSession(self)
+        session.factory = self
+        return session
+
+    def next_action_id(self, action: str) -> str:
+        self._ids += 1
+        return f"{action.lower()}-{self._ids}"
+
+    def facts(self, facts: list[Fact]) -> None:
+        if facts:
+            self.on_facts(facts)
+
+    def link_up(self) -> None:
+        self.resetDelay()
+        self._refusal_logged = False
+        if not self.up:
+            log.info("AMI link up as %s", self.credentials.username)
+        self.up = True
+
+    def link_down(self, why: str) -> None:
+        if self.up:
+            log.warning("AMI link down: %s; reconnecting with backoff", why)
+        self.up = False
+
+    def login_refused(self, message: str) -> None:
+        if not self._refusal_logged:
+            log.error("AMI login as %s refused: %s; retrying with backoff", self.credentials.username, message)
+            self._refusal_logged = True

@@ -1,0 +1,133 @@
+"""The AMI client fed with the captured sessions through a fake transport and a fake clock."""
+
+from __future__ import annotations
+
+import logging
+
+from twisted.internet import task
+from twisted.internet.testing import StringTransport
+
+from ivr.ami.board import Answered
+from ivr.ami.client import AmiMonitor, Credentials
+from tests.transcripts import ASTERISK, SERVER, read_transcript
+
+LAB = Credentials("lab", "labpass")
+
+
+def asterisk_side(name: str) -> list[bytes]:
+    return [text for d, text in read_transcript(name) if d == ASTERISK]
+
+
+def block(lines: list[bytes], action_id: bytes, rename: bytes | None = None) -> bytes:
+    """Every message of the session that carries `action_id`, renamed to the client's id if asked."""
+    out, current = [], []
+    for line in lines[1:]:
+        current.append(line)
+        if line == b"":
+            if b"ActionID: " + action_id in current:
+                out += [x.replace(action_id, rename) if rename else x for x in current]
+            current = []
+    return b"".join(x + b"\r\n" for x in out)
+
+
+def events_only(lines: list[bytes]) -> bytes:
+    """The session's events, without the responses to the capture client's own actions."""
+    out, current = [], []
+    for line in lines[1:]:
+        current.append(line)
+        if line == b"":
+            if current[0].startswith(b"Event: ") and not any(x.startswith(b"ActionID: ") for x in current):
+                out += current
+            current = []
+    return b"".join(x + b"\r\n" for x in out)
+
+
+def connect(monitor: AmiMonitor) -> tuple[object, StringTransport]:
+    transport = StringTransport()
+    session = monitor.buildProtocol(None)
+    session.makeConnection(transport)
+    return session, transport
+
+
+def test_login_is_byte_for_byte_the_captured_one_and_a_snapshot_follows():
+    monitor = AmiMonitor(LAB, task.Clock())
+    session, transport = connect(monitor)
+    lines = asterisk_side("ami-02-queue-connect.txt")
+    session.dataReceived(lines[0] + b"\r\n")
+    sent = [text for d, text in read_transcript("ami-02-queue-connect.txt") if d == SERVER]
+    assert transport.value() == b"".join(x + b"\r\n" for x in sent[: sent.index(b"") + 1])
+    transport.clear()
+    session.dataReceived(block(lines, b"login-1"))
+    assert monitor.up
+    assert transport.value() == b"Action: QueueStatus\r\nActionID: queuestatus-2\r\n\r\n"
+
+
+def test_snapshot_then_events_give_the_captured_outcome():
+    facts = []
+    monitor = AmiMonitor(LAB, task.Clock(), on_facts=facts.extend)
+    session, _ = connect(monitor)
+    lines = asterisk_side("ami-02-queue-connect.txt")
+    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    snapshot = block(asterisk_side("ami-actions.txt"), b"queuestatus-5", b"queuestatus-2")
+    session.dataReceived(snapshot)
+    assert monitor.snapshots == 1
+    assert monitor.board.staff("hotline-12345")
+    session.dataReceived(events_only(lines))
+    assert facts == [Answered("1795849801.5", "hotline-12345", "Local/agent1@agents", "Agent One", 0)]
+
+
+class Connector:
+    """What ReconnectingClientFactory calls to reconnect."""
+
+    def __init__(self) -> None:
+        self.attempts = 0
+
+    def connect(self) -> None:
+        self.attempts += 1
+
+
+def test_bad_password_is_logged_once_and_retried_with_growing_delay(caplog):
+    clock = task.Clock()
+    monitor = AmiMonitor(Credentials("lab", "wrong-password"), clock)
+    lines = asterisk_side("ami-login-bad.txt")
+    refusal = block(lines, b"login-bad-1", b"login-1")
+    delays = []
+    with caplog.at_level(logging.ERROR, logger="ivr.ami"):
+        for _ in range(3):
+            monitor._ids = 0
+            session, transport = connect(monitor)
+            session.dataReceived(lines[0] + b"\r\n" + refusal)
+            assert transport.disconnecting, "the client closes: no action after a refused login"
+            monitor.clientConnectionLost(Connector(), None)
+            delays.append(monitor.delay)
+            clock.advance(monitor.delay + 1)
+    assert delays == sorted(delays) and delays[-1] > delays[0], "backs off"
+    assert not monitor.up
+    assert [r.getMessage() for r in caplog.records].count(
+        "AMI login as lab refused: Authentication failed; retrying with backoff"
+    ) == 1
+    assert b"wrong-password" not in "".join(r.getMessage() for r in caplog.records).encode()
+
+
+def test_shutdown_marks_the_link_down_and_reconnect_rebuilds(caplog):
+    monitor = AmiMonitor(LAB, task.Clock())
+    session, transport = connect(monitor)
+    lines = asterisk_side("ami-shutdown.txt")
+    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    assert monitor.up
+    with caplog.at_level(logging.WARNING, logger="ivr.ami"):
+        session.dataReceived(events_only(lines))
+    assert not monitor.up
+    assert any("AMI link down: Asterisk shut down (Cleanly)" in r.getMessage() for r in caplog.records)
+    again, transport = connect(monitor)
+    again.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1").replace(b"login-1", b"login-3"))
+    assert monitor.up
+    assert transport.value().endswith(b"Action: QueueStatus\r\nActionID: queuestatus-4\r\n\r\n")
+
+
+def test_credentials_never_show_the_secret(tmp_path):
+    secret_file = tmp_path / "secret"
+    secret_file.write_text("s3cret\n")
+    creds = Credentials.from_environment({"IVR_AMI_USER": "monitor", "IVR_AMI_SECRET_FILE": str(secret_file)})
+    assert creds.secret == "s3cret"
+    assert "s3cret" not in repr(creds)
