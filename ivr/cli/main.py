@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import agi, call, check, deadlines, prompts, route, serve
+from ivr.cli import agi, call, check, deadlines, dialplan, prompts, route, serve
 from ivr.rules.yamlsource import RulesError
 
 DEFAULT_RULES = "routing_rules.yaml"
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands, default_rules())
     call.add_parser(commands, default_rules())
     agi.add_parser(commands, default_rules())
+    dialplan.add_parser(commands, default_rules())
     return parser
 
 

@@ -1,0 +1,43 @@
+"""`ivr dialplan build`: write the Asterisk configuration for the rules, to be #included by the admin's own."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ivr.cli.route import UsageError
+from ivr.dialplan.build import build, write
+from ivr.rules.loader import load_rules
+
+DEFAULT_OUT = "dialplan"
+
+
+def add_parser(commands: Any, default_rules: str) -> None:
+    parser = commands.add_parser(
+        "dialplan",
+        help="generate the Asterisk configuration from the rules",
+        description="Asterisk configuration generated from the rules file, for the admin's own files to #include.",
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+    builder = actions.add_parser(
+        "build",
+        help="write ivr-extensions.conf, ivr-queues.conf and ivr-manager.conf",
+        description="Write the inbound routing, the fallback that works without the engine, the queues, the "
+        "linkage context and the AMI user of the monitor. Never touches extensions.conf, queues.conf or "
+        "manager.conf themselves; the same rules always give the same files.",
+    )
+    builder.add_argument("--rules", default=default_rules, help=f"rules file (default: {default_rules})")
+    builder.add_argument("--out", default=DEFAULT_OUT, help=f"folder to write to (default: {DEFAULT_OUT}/)")
+    builder.set_defaults(run=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    rules = load_rules(args.rules)
+    try:
+        written = write(build(rules), Path(args.out))
+    except OSError as exc:
+        raise UsageError(f"--out {args.out}: {exc.strerror or exc}") from None
+    for path in written:
+        print(path)
+    return 0

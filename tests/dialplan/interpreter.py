@@ -1,0 +1,500 @@
+"""A small Asterisk dialplan interpreter for the subset `ivr dialplan build` writes, so tests can follow a call
+through the generated extensions and see where the caller ends up. An ini parser would accept anything.
+
+What it models, as Asterisk 22 does it:
+- `exten => NAME,1[(label)],App(data)` and ` same => n[(label)],App(data)`; `;` starts a comment, `\\;` is a `;`;
+- extension lookup: an exact name first, then a pattern (`_`, X Z N [..] . !); two patterns matching the same
+  number is an error here (the generator must never rely on Asterisk's tie-break);
+- `${VAR}`, `${FUNC(args)}` (FILTER, and CHANNEL/CDR/CALLERID as plain values) and `$[...]` with `|`, `&`, the
+  comparisons and `=~` (regex; the first group's text when it has one), numbers compared as numbers;
+- Answer, Set, Goto, GotoIf, GotoIfTime (end minute included, weekday ranges, a time zone), Gosub/Return with
+  ARGn, AGI (the world decides: variables it leaves, AGISTATUS, or a hang-up), Playback (in the channel's
+  language), Queue and Dial (answered: the caller is hung up when the person is, as without `c`/`g`; otherwise
+  the status and the next priority), UserEvent, Hangup;
+- a Goto to a context the file does not have ends the run there (the emergency and outbound contexts); an
+  unknown extension in a known context goes to its `i`; running past an extension's last priority hangs up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+# Applications and functions the generated dialplan may use, by the module that provides them ("core": built into
+# Asterisk itself, pbx.c / pbx_builtins.c / pbx_variables.c).
+APPLICATIONS = {
+    "Answer": "core",
+    "Goto": "core",
+    "GotoIf": "core",
+    "GotoIfTime": "core",
+    "Hangup": "core",
+    "Set": "core",
+    "Gosub": "app_stack",
+    "Return": "app_stack",
+    "AGI": "res_agi",
+    "Playback": "app_playback",
+    "Queue": "app_queue",
+    "Dial": "app_dial",
+    "UserEvent": "app_userevent",
+}
+FUNCTIONS = {"FILTER": "func_strings", "CHANNEL": "func_channel", "CDR": "func_cdr", "CALLERID": "func_callerid"}
+DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
+MAX_STEPS = 2000
+
+
+class DialplanError(Exception):
+    """Something the subset does not cover, or a dialplan Asterisk would not run as the generator meant."""
+
+
+@dataclass(frozen=True)
+class Priority:
+    app: str
+    data: str
+    label: str
+
+
+@dataclass
+class Dialplan:
+    contexts: dict[str, dict[str, list[Priority]]] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str) -> Dialplan:
+        plan = cls()
+        context: dict[str, list[Priority]] | None = None
+        current: list[Priority] | None = None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            line = _strip_comment(raw).strip()
+            if not line:
+                continue
+            if section := re.fullmatch(r"\[([A-Za-z0-9_-]+)\]", line):
+                context = plan.contexts.setdefault(section[1], {})
+                current = None
+                continue
+            entry = re.fullmatch(r"(exten|same)\s*=>\s*(?:([^,]+),)?(1|n)(?:\(([A-Za-z0-9_-]+)\))?,(\w+)\((.*)\)", line)
+            if context is None or entry is None:
+                raise DialplanError(f"line {number}: not understood: {raw!r}")
+            kind, name, prio, label, app, data = entry.groups()
+            if kind == "exten":
+                if prio != "1" or name in context:
+                    raise DialplanError(f"line {number}: extension {name} must start at priority 1, once")
+                current = context[name] = []
+            elif current is None or prio != "n":
+                raise DialplanError(f"line {number}: `same` without an extension above")
+            current.append(Priority(app, data.replace("\\;", ";"), label or ""))
+        return plan
+
+    def find(self, context: str, exten: str) -> str | None:
+        """The extension Asterisk runs for `exten` in `context`: the exact name first, then the one pattern."""
+        extensions = self.contexts[context]
+        if exten in extensions:
+            return exten
+        matching = [name for name in extensions if name.startswith("_") and _pattern(name).fullmatch(exten)]
+        if len(matching) > 1:
+            raise DialplanError(f"{exten!r} in {context} matches several patterns: {matching}")
+        return matching[0] if matching else None
+
+    def priorities(self) -> list[tuple[str, str, Priority]]:
+        return [(c, e, p) for c, extensions in self.contexts.items() for e, ps in extensions.items() for p in ps]
+
+
+def _strip_comment(raw: str) -> str:
+    at = 0
+    while (at := raw.find(";", at)) != -1:
+        if at == 0 or raw[at - 1] != "\\":
+            return raw[:at]
+        at += 1
+    return raw
+
+
+def _pattern(name: str) -> re.Pattern[str]:
+    out, chars = "", name[1:]
+    i = 0
+    while i < len(chars):
+        c = chars[i]
+        if c == "[":
+            end = chars.index("]", i)
+            out += "[" + chars[i + 1 : end] + "]"
+            i = end
+        else:
+            out += {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}.get(c, re.escape(c))
+        i += 1
+    return re.compile(out)
+
+
+# --- the world around the dialplan ----------------------------------------------------------------------------
+
+
+@dataclass
+class Channel:
+    variables: dict[str, str] = field(default_factory=dict)
+    answered: bool = False
+    alive: bool = True
+
+    @property
+    def language(self) -> str:
+        return self.variables.get("CHANNEL(language)", "en")
+
+
+Engine = Callable[[Channel, list[str]], None]
+
+
+def unreachable(channel: Channel, args: list[str]) -> None:
+    """Connection refused or timed out: AGISTATUS=FAILURE and the call still unanswered (transcripts 6a, 6b)."""
+    channel.variables["AGISTATUS"] = "FAILURE"
+
+
+@dataclass
+class World:
+    """The engine, the queues (by Asterisk name) and the seats (by dial string): "ANSWER" or the status Asterisk
+    sets when nobody answers. Unlisted queues time out, unlisted seats do not answer."""
+
+    epoch: int
+    engine: Engine = unreachable
+    queues: Mapping[str, str] = field(default_factory=dict)
+    seats: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str  # answer, agi, play, queue, dial, userevent, set
+    name: str = ""
+    detail: tuple[str, ...] = ()
+
+
+@dataclass
+class Call:
+    """What happened: the events in order, and how the run ended: `hangup`, `person` (a queue or seat answered),
+    `external` (sent to a context outside the file, with `where`), `gone` (the caller hung up during the engine),
+    `fell-off` (ran past the end of an extension) or `invalid` (no extension and no `i`)."""
+
+    events: list[Event] = field(default_factory=list)
+    ending: str = ""
+    where: tuple[str, str] = ("", "")
+    channel: Channel = field(default_factory=Channel)
+
+    def of(self, kind: str) -> list[Event]:
+        return [event for event in self.events if event.kind == kind]
+
+    @property
+    def played(self) -> list[str]:
+        return [event.name for event in self.of("play")]
+
+
+@dataclass
+class _Frame:
+    context: str
+    exten: str
+    index: int
+    args: list[str]
+
+
+def run(plan: Dialplan, context: str, exten: str, world: World, channel: Channel | None = None) -> Call:
+    """One call entering `context` at `exten`, priority 1, to its end."""
+    return _Run(plan, world, channel or Channel()).start(context, exten)
+
+
+class _Run:
+    def __init__(self, plan: Dialplan, world: World, channel: Channel) -> None:
+        self.plan, self.world = plan, world
+        self.call = Call(channel=channel)
+        self.ch = channel
+        self.stack: list[_Frame] = []
+        self.context = self.exten = self.extension = ""
+        self.index = 0
+        self.args: list[str] = []
+
+    def start(self, context: str, exten: str) -> Call:
+        self._goto(context, exten, "1")
+        for _ in range(MAX_STEPS):
+            if self.call.ending:
+                return self.call
+            priorities = self.plan.contexts[self.context][self.extension]
+            if self.index >= len(priorities):
+                self.call.ending = "fell-off"
+                return self.call
+            priority = priorities[self.index]
+            self.index += 1
+            self._execute(priority.app, self.substitute(priority.data))
+        raise DialplanError(f"no end after {MAX_STEPS} priorities: a loop")
+
+    # --- jumps ------------------------------------------------------------------------------------------------
+
+    def _goto(self, context: str, exten: str, priority: str) -> None:
+        if context not in self.plan.contexts:
+            self.call.ending, self.call.where = "external", (context, exten)
+            return
+        found = self.plan.find(context, exten)
+        if found is None:
+            if self.plan.find(context, "i") is None:
+                self.call.ending = "invalid"
+                return
+            self.ch.variables["INVALID_EXTEN"] = exten
+            exten, found, priority = "i", "i", "1"
+        self.context, self.exten, self.extension = context, exten, found
+        priorities = self.plan.contexts[context][found]
+        if priority.isdigit():
+            self.index = int(priority) - 1
+        else:
+            labels = [i for i, p in enumerate(priorities) if p.label == priority]
+            if len(labels) != 1:
+                raise DialplanError(f"label {priority!r} in {context},{found}: {len(labels)} found")
+            self.index = labels[0]
+
+    def _target(self, target: str) -> None:
+        parts = target.split(",")
+        if len(parts) == 3:
+            self._goto(*parts)
+        elif len(parts) == 2:
+            self._goto(self.context, parts[0], parts[1])
+        else:
+            self._goto(self.context, self.exten, parts[0])
+
+    # --- applications -----------------------------------------------------------------------------------------
+
+    def _execute(self, app: str, data: str) -> None:
+        if app not in APPLICATIONS:
+            raise DialplanError(f"application {app} is not in the subset")
+        v = self.ch.variables
+        if app == "Answer":
+            self.ch.answered = True
+            self.call.events.append(Event("answer"))
+        elif app == "Set":
+            name, _, value = data.partition("=")
+            v[name.lstrip("_")] = value
+            self.call.events.append(Event("set", name, (value,)))
+        elif app == "Goto":
+            self._target(data)
+        elif app == "GotoIf":
+            condition, _, branches = data.partition("?")
+            when_true, _, when_false = branches.partition(":")
+            chosen = when_true if _check(condition) else when_false
+            if chosen:
+                self._target(chosen)
+        elif app == "GotoIfTime":
+            spec, _, branches = data.partition("?")
+            when_true, _, when_false = branches.partition(":")
+            chosen = when_true if _in_time(spec, self.world.epoch) else when_false
+            if chosen:
+                self._target(chosen)
+        elif app == "Gosub":
+            self._gosub(data)
+        elif app == "Return":
+            frame = self.stack.pop()
+            self.context, self.exten, self.index, self.args = frame.context, frame.exten, frame.index, frame.args
+            self.extension = self.plan.find(self.context, self.exten) or ""
+        elif app == "AGI":
+            url, *args = data.split(",")
+            self.call.events.append(Event("agi", url, tuple(args)))
+            self.world.engine(self.ch, args)
+            if not self.ch.alive:
+                self.call.ending = "gone"  # AGI returns -1: only the h extension would run
+        elif app == "Playback":
+            self.call.events.append(Event("play", data, (self.ch.language,)))
+        elif app == "Queue":
+            name, options, _, _, timeout = [*data.split(","), "", "", "", ""][:5]
+            self._connect("queue", name, (options, timeout), self.world.queues.get(name, "TIMEOUT"), "QUEUESTATUS")
+        elif app == "Dial":
+            target, timeout = [*data.split(","), ""][:2]
+            self._connect("dial", target, (timeout,), self.world.seats.get(target, "NOANSWER"), "DIALSTATUS")
+        elif app == "UserEvent":
+            name, *headers = data.split(",")
+            self.call.events.append(Event("userevent", name, tuple(headers)))
+        elif app == "Hangup":
+            self.call.ending = "hangup"
+
+    def _gosub(self, data: str) -> None:
+        head, _, rest = data.partition("(")
+        args = _split_args(rest[:-1]) if rest else []
+        parts = head.split(",")
+        self.stack.append(_Frame(self.context, self.exten, self.index, self.args))
+        self.args = args
+        self._target(",".join(parts))
+
+    def _connect(self, kind: str, name: str, detail: tuple[str, ...], result: str, status: str) -> None:
+        self.call.events.append(Event(kind, name, (*detail, result)))
+        if result == "ANSWER":
+            self.ch.variables["ANSWEREDTIME"] = "5"
+            self.call.ending = "person"
+        else:
+            self.ch.variables[status] = result
+
+    # --- substitution -----------------------------------------------------------------------------------------
+
+    def substitute(self, text: str) -> str:
+        out, i = "", 0
+        while i < len(text):
+            if text.startswith("${", i) or text.startswith("$[", i):
+                close = "}" if text[i + 1] == "{" else "]"
+                end = _matching(text, i + 1)
+                inner = self.substitute(text[i + 2 : end])
+                out += self._value(inner) if close == "}" else evaluate(inner)
+                i = end + 1
+            else:
+                out += text[i]
+                i += 1
+        return out
+
+    def _value(self, name: str) -> str:
+        if call := re.fullmatch(r"([A-Z]+)\((.*)\)", name):
+            function, argument = call.groups()
+            if function not in FUNCTIONS:
+                raise DialplanError(f"function {function} is not in the subset")
+            if function == "FILTER":
+                allowed, _, value = argument.partition(",")
+                return "".join(c for c in value if c in allowed)
+            return self.ch.variables.get(name, "")
+        if name == "EXTEN":
+            return self.exten
+        if name == "EPOCH":
+            return str(self.world.epoch)
+        if arg := re.fullmatch(r"ARG([0-9]+)", name):
+            n = int(arg[1])
+            return self.args[n - 1] if n <= len(self.args) else ""
+        return self.ch.variables.get(name, "")
+
+
+def _matching(text: str, opening: int) -> int:
+    pairs = {"{": "}", "[": "]"}
+    want, depth = pairs[text[opening]], 0
+    for i in range(opening, len(text)):
+        if text[i] == text[opening]:
+            depth += 1
+        elif text[i] == want:
+            depth -= 1
+            if depth == 0:
+                return i
+    raise DialplanError(f"unbalanced {text!r}")
+
+
+def _split_args(text: str) -> list[str]:
+    return text.split(",") if text else []
+
+
+# --- $[...] expressions -----------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(r'\s*(?:"([^"]*)"|(=~|!=|>=|<=|[=<>|&()])|([^\s"=<>|&()!]+))')
+
+
+def evaluate(expression: str) -> str:
+    tokens: list[tuple[str, str]] = []
+    at = 0
+    while at < len(expression.rstrip()):
+        match = _TOKEN.match(expression, at)
+        if match is None:
+            raise DialplanError(f"expression not understood: {expression!r}")
+        quoted, operator, word = match.groups()
+        tokens.append(("op", operator) if operator else ("value", quoted if quoted is not None else word))
+        at = match.end()
+    value, rest = _or(tokens)
+    if rest:
+        raise DialplanError(f"expression not understood: {expression!r}")
+    return value
+
+
+def _truthy(value: str) -> bool:
+    return value not in ("", "0")
+
+
+def _or(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    left, tokens = _and(tokens)
+    while tokens and tokens[0] == ("op", "|"):
+        right, tokens = _and(tokens[1:])
+        left = left if _truthy(left) else right
+    return left, tokens
+
+
+def _and(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    left, tokens = _compare(tokens)
+    while tokens and tokens[0] == ("op", "&"):
+        right, tokens = _compare(tokens[1:])
+        left = left if _truthy(left) and _truthy(right) else "0"
+    return left, tokens
+
+
+def _compare(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    left, tokens = _term(tokens)
+    if tokens and tokens[0][0] == "op" and tokens[0][1] in ("=", "!=", "<", ">", "<=", ">=", "=~"):
+        operator = tokens[0][1]
+        right, tokens = _term(tokens[1:])
+        if operator == "=~":
+            found = re.search(right, left)
+            if re.compile(right).groups:
+                return (found.group(1) or "") if found else "", tokens
+            return str(len(found.group(0)) if found else 0), tokens
+        a: str | int = left
+        b: str | int = right
+        if re.fullmatch(r"-?\d+", left) and re.fullmatch(r"-?\d+", right):
+            a, b = int(left), int(right)
+        result = {
+            "=": a == b,
+            "!=": a != b,
+            "<": a < b,  # type: ignore[operator]
+            ">": a > b,  # type: ignore[operator]
+            "<=": a <= b,  # type: ignore[operator]
+            ">=": a >= b,  # type: ignore[operator]
+        }[operator]
+        return ("1" if result else "0"), tokens
+    return left, tokens
+
+
+def _term(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+    if not tokens:
+        raise DialplanError("expression ends too early")
+    kind, value = tokens[0]
+    if (kind, value) == ("op", "("):
+        inner, rest = _or(tokens[1:])
+        if not rest or rest[0] != ("op", ")"):
+            raise DialplanError("unbalanced parentheses in an expression")
+        return inner, rest[1:]
+    if kind != "value":
+        raise DialplanError(f"unexpected {value!r} in an expression")
+    return value, tokens[1:]
+
+
+def _check(condition: str) -> bool:
+    """pbx_checkcondition: empty is false, a leading integer is itself, any other text is true."""
+    condition = condition.strip()
+    if not condition:
+        return False
+    number = re.match(r"[+-]?\d+", condition)
+    return int(number.group(0)) != 0 if number else True
+
+
+# --- GotoIfTime -------------------------------------------------------------------------------------------------
+
+
+def _in_time(spec: str, epoch: int) -> bool:
+    times, weekdays, mdays, months, zone = spec.split(",")
+    if (mdays, months) != ("*", "*"):
+        raise DialplanError("GotoIfTime with days of the month or months is not in the subset")
+    local = datetime.fromtimestamp(epoch, ZoneInfo(zone))
+    day = DAY_NAMES[(local.weekday() + 1) % 7]
+    return _in_days(weekdays, day) and _in_minutes(times, local.hour * 60 + local.minute)
+
+
+def _in_minutes(times: str, minute: int) -> bool:
+    for part in times.split("&"):
+        start, end = (int(t[:2]) * 60 + int(t[3:]) for t in part.split("-"))
+        covered, m = {end}, start  # the end minute counts, as in Asterisk's get_timerange
+        while m != end:
+            covered.add(m)
+            m = (m + 1) % (24 * 60)
+        if minute in covered:
+            return True
+    return False
+
+
+def _in_days(weekdays: str, day: str) -> bool:
+    for part in weekdays.split("&"):
+        first, _, last = part.partition("-")
+        start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)
+        d, covered = start, {end}
+        while d != end:
+            covered.add(d)
+            d = (d + 1) % 7
+        if DAY_NAMES.index(day) in covered:
+            return True
+    return False
