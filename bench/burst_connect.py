@@ -3,8 +3,9 @@
 Asterisk gives a FastAGI connect 2 s (MAX_AGI_CONNECT), then the call falls to the dialplan fallback. This starts
 a real `ivr serve` twice in the same run, with Twisted's default backlog (50) as the baseline and with the engine's
 default (4096), opens N connections at once from one asyncio client on loopback, and reports connect times.
-Each connection sends a full AGI environment and waits for the engine's first command (ANSWER), so a connect that
-the engine accepted late shows too. Bounded: N connections, a 10 s limit each; stops by itself.
+Each connection sends a full AGI environment and waits for the engine's first command (the read of
+CHANNEL(linkedid) for the ticket stub), so a connect that the engine accepted late shows too. Bounded: N
+connections, a 10 s limit each; stops by itself.
 
     .venv/bin/python bench/burst_connect.py [N]
 """

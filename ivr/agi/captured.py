@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import re
+
 OK = "200 result=0"
 SET_OK = "200 result=1"
 MINUS_ONE = "200 result=-1"
@@ -37,6 +39,14 @@ VALUES = frozenset(
 # AMI side (`DialStatus: ANSWER` in ami-03); the line keeps the captured GET VARIABLE format.
 SYNTHESIZED_VALUES = frozenset({"ANSWER"})
 
+# Values of the agi-02 call that only its AMI side shows (ami-02-queue-connect): the agent's interface, which
+# MEMBERINTERFACE holds with `setinterfacevar=yes` (the lab's queues.conf had it off), and the linkedid of the
+# `;2` channel the AGI ran on, the uniqueid of its `;1` half.
+AMI_VALUES = frozenset({"Local/agent1@agents", "1795849801.4"})
+# Any uniqueid or linkedid, shaped as every captured one is (seconds since the epoch, a dot, a counter): a run of
+# simulated calls needs one per call.
+CHANNEL_ID = re.compile(r"[0-9]{10}\.[0-9]{1,9}")
+
 # The environment block of agi-02-queue-connect, in Asterisk's order; the simulator substitutes per call only the
 # values marked None.
 ENVIRONMENT = (
@@ -66,6 +76,6 @@ ENVIRONMENT = (
 
 
 def value(text: str) -> str:
-    if text not in VALUES | SYNTHESIZED_VALUES:
+    if text not in VALUES | SYNTHESIZED_VALUES | AMI_VALUES and not CHANNEL_ID.fullmatch(text):
         raise ValueError(f"no captured GET VARIABLE reply carries {text!r}")
     return f"200 result=1 ({text})"

@@ -8,12 +8,17 @@ channel, and an EXEC Queue there really rings an agent. After that only GET/SET 
 
 IVR_STAGE is set before each part of the plan (`prompt`, `queue:NAME`, `dial:SEAT`, `done`), so the dialplan
 knows how far the engine got if the engine disappears.
+
+With `ticketing`, the call starts with a prelude for its ticket stub: GET VARIABLE CHANNEL(linkedid), then the
+RECORD action, which tells the driver to make the stub durable and answer with `ticket_recorded()`; the engine
+then sets `__TICKET_ID` (inherited by the agent's channel) and only then carries out the plan. The driver passes
+the time of each read to `feed()`, so the trace has times although the executor has no clock.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -35,8 +40,11 @@ QUEUE_VARIABLES = ("QUEUESTATUS", "ABANDONED", "ANSWEREDTIME", "QUEUEWAIT", "MEM
 DIAL_VARIABLES = ("DIALSTATUS", "ANSWEREDTIME", "DIALEDPEERNUMBER")
 # Cleared before each Queue or Dial: Asterisk does not clear them, so an earlier queue's TIMEOUT or ABANDONED
 # would still be read after a later, answered one.
-QUEUE_CLEARS = ("QUEUESTATUS", "ABANDONED", "ANSWEREDTIME", "MEMBERINTERFACE")
+QUEUE_CLEARS = ("QUEUESTATUS", "ABANDONED", "ANSWEREDTIME", "QUEUEWAIT", "MEMBERINTERFACE")
 DIAL_CLEARS = ("DIALSTATUS", "ANSWEREDTIME")
+# The AGI environment has no linkedid, and on a Local channel it is not the uniqueid: it is read once.
+LINKEDID = "CHANNEL(linkedid)"
+TICKET_VARIABLE = "__TICKET_ID"
 
 
 @dataclass(frozen=True)
@@ -56,8 +64,13 @@ class _Close(Enum):
     CLOSE = "close"
 
 
+class _Record(Enum):
+    RECORD = "record"
+
+
 CLOSE = _Close.CLOSE
-Action = Command | _Close | None
+RECORD = _Record.RECORD  # make the ticket stub durable now, then call ticket_recorded()
+Action = Command | _Close | _Record | None
 
 
 class CallResult(StrEnum):
@@ -72,10 +85,20 @@ class CallResult(StrEnum):
 
 @dataclass
 class TraceEntry:
-    """One thing the executor did or learned, for logs and the ticket stub."""
+    """One thing the executor did or learned, for logs and the ticket stub. `at`: the time of the read that led
+    to it, as the driver gave it; for the end of a Queue or Dial, `outcome` and the variables read (`values`)."""
 
     what: str
+    at: datetime
     detail: str = ""
+    values: Mapping[str, str] = field(default_factory=dict)
+    outcome: Outcome | None = None
+
+
+class _Prelude(Enum):
+    LINKEDID = "linkedid"
+    RECORD = "record"
+    TICKET_SET = "ticket-set"
 
 
 @dataclass
@@ -104,16 +127,28 @@ def facts_from_environment(env: AgiEnvironment, now: datetime, down: frozenset[s
 class PlanExecutor:
     """Drives one AGI session through the plan for its call. One instance per call."""
 
-    def __init__(self, env: AgiEnvironment, rules: Rules, now: datetime, down: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        env: AgiEnvironment,
+        rules: Rules,
+        now: datetime,
+        down: frozenset[str] = frozenset(),
+        ticketing: bool = False,
+    ) -> None:
         self.env = env
         self.facts = facts_from_environment(env, now, down)
         self.rules = rules
+        self.ticketing = ticketing
         self.plan: Plan | None = None
         self.result: CallResult | None = None
         self.outcomes: list[tuple[str, Outcome]] = []
+        self.linkedid = ""
+        self.ticket_id: str | None = None
         self._s = _Session()
         self._script: Generator[Command, Reply, CallResult] | None = None
         self._waiting = False
+        self._prelude: _Prelude | None = None
+        self._now = now
 
     @property
     def trace(self) -> list[TraceEntry]:
@@ -122,6 +157,11 @@ class PlanExecutor:
     @property
     def hung_up(self) -> bool:
         return self._s.dead
+
+    @property
+    def stage(self) -> str:
+        """The IVR_STAGE last set ("" before the first)."""
+        return self._s.stage
 
     def start(self) -> Action:
         try:
@@ -134,10 +174,27 @@ class PlanExecutor:
                 self.env.channel,
             )
             self.result = CallResult.EMERGENCY_REFUSED
-            self.trace.append(TraceEntry("refused", f"emergency {refused.number}"))
+            self._note("refused", f"emergency {refused.number}")
             return CLOSE
         self._script = self._run(self.plan)
-        return self._advance(None)
+        if not self.ticketing:
+            return self._advance(None)
+        self._prelude = _Prelude.LINKEDID
+        self._waiting = True
+        return Command("GET VARIABLE", (LINKEDID,))
+
+    def ticket_recorded(self, ticket_id: str | None) -> Action:
+        """The driver made the stub durable under `ticket_id`, or could not (None: the call goes on without one)."""
+        if self._prelude is not _Prelude.RECORD:
+            raise AssertionError("ticket_recorded() answers the RECORD action only")
+        self.ticket_id = ticket_id
+        if ticket_id is None:
+            self._prelude = None
+            return self._advance(None)
+        self._note("ticket", ticket_id)
+        self._prelude = _Prelude.TICKET_SET
+        self._waiting = True
+        return Command("SET VARIABLE", (TICKET_VARIABLE, ticket_id))
 
     def summary(self) -> dict[str, str]:
         """The call in one structured log line's fields; the caller's number masked."""
@@ -155,18 +212,22 @@ class PlanExecutor:
         }
         if self.plan and self.plan.flags:
             fields["flags"] = ",".join(flag.value for flag in self.plan.flags)
+        if self.ticket_id:
+            fields["ticket"] = self.ticket_id
         return fields
 
-    def feed(self, events: Sequence[Event]) -> Action:
-        """Everything one read from the socket parsed into. A HANGUP anywhere in it counts before the next
-        command is chosen, so a reply followed by HANGUP in the same read never leads to an EXEC."""
+    def feed(self, events: Sequence[Event], now: datetime | None = None) -> Action:
+        """Everything one read from the socket parsed into, and when it was read. A HANGUP anywhere in it counts
+        before the next command is chosen, so a reply followed by HANGUP in the same read never leads to an EXEC."""
         if self.result is not None:
             return None  # after our close Asterisk always sends one last HANGUP: it says nothing of the caller
+        if now is not None:
+            self._now = now
         replies: list[Reply] = []
         for event in events:
             if isinstance(event, Hangup):
                 if not self._s.dead:
-                    self.trace.append(TraceEntry("hangup"))
+                    self._note("hangup")
                 self._s.dead = True
             elif isinstance(event, Reply):
                 replies.append(event)
@@ -178,7 +239,19 @@ class PlanExecutor:
         if replies[0].code == DEAD_CHANNEL:
             self._s.dead = True
         self._waiting = False
+        if self._prelude is _Prelude.LINKEDID:
+            self.linkedid = _value(replies[0])
+            self._prelude = _Prelude.RECORD
+            return RECORD
+        if self._prelude is _Prelude.TICKET_SET:
+            self._prelude = None
+            return self._advance(None)
         return self._advance(replies[0])
+
+    def _note(
+        self, what: str, detail: str = "", values: Mapping[str, str] | None = None, outcome: Outcome | None = None
+    ) -> None:
+        self.trace.append(TraceEntry(what, self._now, detail, dict(values or {}), outcome))
 
     def _advance(self, reply: Reply | None) -> Action:
         assert self._script is not None
@@ -233,19 +306,20 @@ class PlanExecutor:
     def _set_stage(self, stage: str) -> Generator[Command, Reply, None]:
         if self._s.stage != stage:
             self._s.stage = stage
+            self._note("stage", stage)
             yield Command("SET VARIABLE", (STAGE, stage))
 
     def _after_prompt(self, prompt: str, reply: Reply) -> None:
         if reply.result_int != -1:
-            self.trace.append(TraceEntry("played", prompt))
+            self._note("played", prompt)
         elif reply.endpos == 0 and not self._s.dead:
             # The file is missing on the Asterisk host: the caller hears nothing of it, so carry on.
             log.error("ALARM prompt %r is missing on the Asterisk host (STREAM FILE returned -1 at 0)", prompt)
-            self.trace.append(TraceEntry("prompt-missing", prompt))
+            self._note("prompt-missing", prompt)
         else:
             # -1 part-way through: the caller hung up; the HANGUP line follows.
             self._s.dead = True
-            self.trace.append(TraceEntry("hangup-in-prompt", prompt))
+            self._note("hangup-in-prompt", prompt)
 
     def _connect(
         self, stage: str, app: str, data: str, clears: tuple[str, ...], variables: tuple[str, ...]
@@ -261,7 +335,7 @@ class PlanExecutor:
         values = {}
         for name in variables:
             got = yield Command("GET VARIABLE", (name,))
-            values[name] = (got.data or "") if got.code == 200 and got.result_int == 1 else ""
+            values[name] = _value(got)
         status = values.get("QUEUESTATUS" if app == "Queue" else "DIALSTATUS", "")
         ending = Ending(
             app,
@@ -276,7 +350,7 @@ class PlanExecutor:
             log.warning("%s returned an unlisted status %s: treated as a failure", app, status)
         detail = " ".join(f"{k}={v}" for k, v in values.items() if v)
         self.outcomes.append((stage, outcome))
-        self.trace.append(TraceEntry(f"{stage} {outcome.value}", detail))
+        self._note(f"{stage} {outcome.value}", detail, {k: v for k, v in values.items() if v}, outcome)
         if outcome.next_step:
             return None
         return (yield from self._finish(outcome))
@@ -289,3 +363,8 @@ class PlanExecutor:
         # The caller left while waiting: IVR_STAGE stays at the queue or seat, so that if Asterisk ever reports
         # -1 for a caller who is in fact still there, the dialplan fallback carries on instead of hanging up.
         return CallResult.ABANDONED
+
+
+def _value(reply: Reply) -> str:
+    """A GET VARIABLE reply's value; "" when the variable is not set (`200 result=0`) or the read failed."""
+    return (reply.data or "") if reply.code == 200 and reply.result_int == 1 else ""

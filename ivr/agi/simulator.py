@@ -6,17 +6,21 @@ transcripts, including the awkward parts: HANGUP between a command and its reply
 HANGUP right after the reply of an interrupted prompt, an unsolicited HANGUP while the engine is idle, 200 for
 EXEC/GET/SET/VERBOSE/NOOP on a dead channel and 511 for the rest, and the final HANGUP after the engine
 half-closes. A command it has no captured answer for raises SimulatorError instead of inventing one.
+
+Queues are set up as the generated queues.conf sets them (`setinterfacevar=yes`): an answered call has
+MEMBERINTERFACE, the agent's interface as the AMI capture shows it. CHANNEL(linkedid) is the call's `linkedid`,
+the `;1` half of the Local channel in the captures, so it differs from agi_uniqueid as it does in Asterisk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
 from ivr.agi import captured
-from ivr.agi.executor import CLOSE, PlanExecutor
+from ivr.agi.executor import CLOSE, LINKEDID, RECORD, PlanExecutor
 from ivr.agi.protocol import AgiEnvironment, AgiParser, split_command
 from ivr.rules.model import Rules
 
@@ -70,6 +74,8 @@ class SimulatedCall:
     hangup_in_prompt: str | None = None
     hangup_after_replies: int | None = None
     uniqueid: str = "1795849801.5"
+    linkedid: str = "1795849801.4"
+    agent: str = "Local/agent1@agents"
 
 
 @dataclass
@@ -100,7 +106,7 @@ class AsteriskSimulator:
         }
         lines = [f"{key}: {value if value is not None else values[key]}" for key, value in captured.ENVIRONMENT]
         lines += [f"agi_arg_{i}: {arg}" for i, arg in enumerate(args, start=1)]
-        self.variables.update({"CALLERID(num)": c.caller, "HANGUPCAUSE": "0"})
+        self.variables.update({"CALLERID(num)": c.caller, "HANGUPCAUSE": "0", LINKEDID: c.linkedid})
         return self._emit([*lines, ""])
 
     def receive(self, data: bytes) -> bytes:
@@ -189,7 +195,7 @@ class AsteriskSimulator:
         behaviour = self.call.queues.get(name, QueueBehaviour.ANSWER)
         v = self.variables
         if behaviour is QueueBehaviour.ANSWER:
-            v.update(ANSWEREDTIME="5", DIALEDTIME="5", QUEUEWAIT="0")
+            v.update(ANSWEREDTIME="5", DIALEDTIME="5", QUEUEWAIT="0", MEMBERINTERFACE=self.call.agent)
             if "c" in options:
                 v["QUEUESTATUS"] = "CONTINUE"
                 return [captured.OK]
@@ -229,20 +235,31 @@ class Simulation:
         return [line for direction, line in self.wire if direction == ">>"]
 
 
-def simulate(rules: Rules, call: SimulatedCall, now: datetime, down: frozenset[str] = frozenset()) -> Simulation:
+def simulate(
+    rules: Rules,
+    call: SimulatedCall,
+    now: datetime,
+    down: frozenset[str] = frozenset(),
+    record: Callable[[PlanExecutor], str | None] | None = None,
+) -> Simulation:
     """Run one call to its end: the executor's commands go to the simulator, its bytes back through the parser.
 
     Each reply the simulator writes is one read for the engine, as on a socket; the engine's close is a
-    half-close, after which Asterisk's last HANGUP is still read."""
+    half-close, after which Asterisk's last HANGUP is still read. With `record`, the call has its ticket prelude
+    and `record` plays the ticket store: it gets the executor when the stub is due and returns its id."""
     simulator = AsteriskSimulator(call)
     parser = AgiParser()
     events = parser.feed(simulator.open())
     env = events[0]
     if not isinstance(env, AgiEnvironment):
         raise SimulatorError("the simulator sent no environment block")
-    executor = PlanExecutor(env, rules, now, down)
+    executor = PlanExecutor(env, rules, now, down, ticketing=record is not None)
     action = executor.start()
     for _ in range(MAX_EXCHANGES):
+        if action is RECORD:
+            assert record is not None, "the prelude runs only with `record`"
+            action = executor.ticket_recorded(record(executor))
+            continue
         if action is CLOSE:
             executor.feed(parser.feed(simulator.engine_closed()))
             return Simulation(simulator, executor)

@@ -14,7 +14,6 @@ import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, ReconnectingClientFactory
@@ -22,6 +21,7 @@ from twisted.python.failure import Failure
 
 from ivr.ami.board import Fact, QueueBoard
 from ivr.ami.protocol import ActionTracker, AmiParser, AmiProtocolError, Banner, Completed, Message, format_action
+from ivr.secrets import secret_from_environment
 
 log = logging.getLogger("ivr.ami")
 
@@ -38,9 +38,7 @@ class Credentials:
     def from_environment(cls, environ: dict[str, str] | None = None) -> Credentials:
         env = os.environ if environ is None else environ
         username = env.get("IVR_AMI_USER", "")
-        secret = env.get("IVR_AMI_SECRET", "")
-        if not secret and env.get("IVR_AMI_SECRET_FILE"):
-            secret = Path(env["IVR_AMI_SECRET_FILE"]).read_text(encoding="utf-8").strip()
+        secret = secret_from_environment("IVR_AMI_SECRET", env)
         if not username or not secret:
             raise ValueError("set IVR_AMI_USER and IVR_AMI_SECRET (or IVR_AMI_SECRET_FILE) for the AMI login")
         return cls(username, secret)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from typing import Any
 
 from ivr.agi.simulator import DialBehaviour, QueueBehaviour, SimulatedCall, SimulatorError
@@ -84,8 +85,13 @@ def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules) if (args.queue or args.seat) else None
     queues = [q.queue for q in rules.queues.values()] if rules else []
     seats = [s.dial for s in rules.seats.values()] if rules else []
+    # Each call its own channel ids, shaped like Asterisk's (the linkedid is the `;1` half's uniqueid), so each
+    # leaves its own ticket stub: the store keeps one stub per uniqueid.
+    epoch, sequence = int(time.time()), os.getpid() * 2
     call = SimulatedCall(
         number=args.number,
+        uniqueid=f"{epoch}.{sequence + 1}",
+        linkedid=f"{epoch}.{sequence}",
         caller=args.caller,
         callingpres=0x23 if args.withheld else 0,
         rdnis=args.redirecting,

@@ -9,6 +9,7 @@ from typing import Any
 from ivr.calendar.deadlines import uncovered_years_ahead
 from ivr.calendar.workdays import uncovered_warning
 from ivr.cli.route import parse_at
+from ivr.cli.table import table
 from ivr.prompts.checks import check_recordings
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Announcement, Rules
@@ -57,9 +58,7 @@ def run(args: argparse.Namespace) -> int:
     for line in rules.lines.values():
         first, *rest = chain(rules, line.destination)
         rows.append((line.number, line.mode.value, line.department.id, first, " -> ".join(rest)))
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
+    print("\n".join(table(rows)))
     emergency = " ".join(rules.emergency.numbers)
     print(
         f"\n{args.file}: OK, {len(rules.lines)} routable numbers, {len(rules.by_alias)} aliases, "

@@ -1,6 +1,7 @@
 """Entry point of the `ivr` command: argument parsing and the one place errors become exit codes.
 
-Exit codes: 0 success, 1 the input (rules file, prompt manifest) is invalid, 2 the command line is wrong.
+Exit codes: 0 success, 1 the input (rules file, prompt manifest) is invalid or the ticket store cannot be read,
+2 the command line is wrong.
 Errors are one line each on stderr, never a traceback.
 """
 
@@ -11,8 +12,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import agi, call, check, deadlines, dialplan, prompts, route, serve
+from ivr.cli import agi, call, check, deadlines, dialplan, prompts, route, serve, tickets
 from ivr.rules.yamlsource import RulesError
+from ivr.tickets.store import StoreUnavailable
 
 DEFAULT_RULES = "routing_rules.yaml"
 
@@ -36,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_parser(commands, default_rules())
     agi.add_parser(commands, default_rules())
     dialplan.add_parser(commands, default_rules())
+    tickets.add_parser(commands, default_rules())
     return parser
 
 
@@ -50,6 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except route.UsageError as exc:
         parser.exit(2, f"ivr {args.command}: {exc}\n")
+    except StoreUnavailable as exc:
+        print(f"ivr {args.command}: ticket store: {exc}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
     return 0

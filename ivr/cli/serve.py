@@ -11,6 +11,10 @@ from typing import Any
 
 from ivr.cli.route import UsageError
 from ivr.serve.service import LOOPBACK, parse_allow
+from ivr.tickets.store import DEFAULT_STORE
+
+DEFAULT_SPOOL = "tickets-spool"
+DEFAULT_ENGINE_ID = "e1"
 
 
 def env(name: str, default: str) -> str:
@@ -23,8 +27,9 @@ def add_parser(commands: Any, default_rules: str) -> None:
         help="run the FastAGI engine (default 127.0.0.1:4573)",
         description="Run the FastAGI engine Asterisk connects to with AGI(agi://HOST:PORT/route,${EXTEN}). "
         "Every option can also be set in the environment (IVR_HOST, IVR_PORT, IVR_RULES, IVR_ALLOW, "
-        "IVR_MAX_SESSIONS, IVR_BACKLOG, IVR_DRAIN_SECONDS). SIGHUP, or a change of the rules file, reloads the "
-        "rules for new calls; SIGTERM stops accepting and lets calls in progress finish (bounded).",
+        "IVR_MAX_SESSIONS, IVR_BACKLOG, IVR_DRAIN_SECONDS, IVR_STORE, IVR_ENGINE_ID, IVR_SPOOL). SIGHUP, or a "
+        "change of the rules file, reloads the rules for new calls; SIGTERM stops accepting and lets calls in "
+        "progress finish (bounded). Every routed call leaves one ticket stub in the store.",
     )
     parser.add_argument("--host", default=env("IVR_HOST", "127.0.0.1"), help="address to listen on")
     parser.add_argument("--port", type=int, default=int(env("IVR_PORT", "4573")), help="TCP port (0: any free)")
@@ -47,12 +52,39 @@ def add_parser(commands: Any, default_rules: str) -> None:
         default=float(env("IVR_DRAIN_SECONDS", "10")),
         help="on SIGTERM, how long calls in progress may go on before their sessions are closed",
     )
+    add_store_argument(parser)
+    parser.add_argument(
+        "--engine-id",
+        default=env("IVR_ENGINE_ID", DEFAULT_ENGINE_ID),
+        help="this engine's part of every ticket id: 1 to 16 lowercase letters and digits, unique per engine "
+        f"(default: {DEFAULT_ENGINE_ID})",
+    )
+    parser.add_argument(
+        "--spool",
+        default=env("IVR_SPOOL", DEFAULT_SPOOL),
+        metavar="DIR",
+        help="this engine's own folder for the ticket id counter and the stubs waiting for the store "
+        f"(default: {DEFAULT_SPOOL})",
+    )
     parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
     parser.set_defaults(run=run)
 
 
+def add_store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        default=env("IVR_STORE", DEFAULT_STORE),
+        metavar="URL",
+        help=f"ticket store: sqlite:///PATH or redis://HOST:PORT/DB, password in IVR_REDIS_PASSWORD(_FILE) "
+        f"(default: {DEFAULT_STORE})",
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     from ivr.serve.run import ServeOptions, serve  # imports the reactor: only when serving
+    from ivr.tickets.book import TicketBook
+    from ivr.tickets.ids import check_engine_id
+    from ivr.tickets.spool import SpoolBusy
 
     try:
         allow = parse_allow(part for part in args.allow.split(",") if part.strip())
@@ -60,8 +92,18 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--allow: {exc}") from None
     if not 0 <= args.port <= 65535:
         raise UsageError(f"--port: {args.port} is not a TCP port")
+    try:
+        check_engine_id(args.engine_id)
+    except ValueError as exc:
+        raise UsageError(f"--engine-id: {exc}") from None
+    try:
+        book = TicketBook.open(args.store, Path(args.spool), args.engine_id)
+    except ValueError as exc:
+        raise UsageError(f"--store: {exc}") from None
+    except SpoolBusy as exc:
+        raise UsageError(f"--spool: {exc}") from None
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     options = ServeOptions(
         Path(args.rules), args.host, args.port, allow, args.max_sessions, args.backlog, args.drain_seconds
     )
-    return serve(options)
+    return serve(options, book)

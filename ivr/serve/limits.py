@@ -19,6 +19,9 @@ PROMPT_MARGIN_SECONDS = 10.0
 CONNECT_MARGIN_SECONDS = 30.0
 SECONDS_PER_CHARACTER = 0.4  # an upper bound for spoken Mandarin, used when no recording length is known
 OTHER_SECONDS = 10.0
+# The opening ticket stub, before ANSWER: the caller hears ringing meanwhile. A store that cannot commit in this
+# time does not hold the call, which is routed without TICKET_ID (the write still lands, or is spooled).
+STORE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)

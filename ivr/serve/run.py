@@ -15,6 +15,8 @@ from twisted.internet.defer import Deferred
 from ivr.serve import systemd
 from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.service import AgiService, Network
+from ivr.tickets.book import TicketBook
+from ivr.tickets.writer import TicketWriter
 
 log = logging.getLogger("ivr.serve")
 reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
@@ -32,18 +34,22 @@ class ServeOptions:
     drain_seconds: float
 
 
-def serve(options: ServeOptions) -> int:
+def serve(options: ServeOptions, book: TicketBook) -> int:
     holder = RulesHolder(options.rules)  # RulesError propagates: an engine never starts on invalid rules
-    service = AgiService(holder, reactor, options.allow, options.max_sessions)
+    tickets = TicketWriter(book, reactor)
+    service = AgiService(holder, reactor, options.allow, options.max_sessions, tickets=tickets)
     port = reactor.listenTCP(options.port, service, backlog=options.backlog, interface=options.host)
     address = port.getHost()
     log.info(
-        "ivr serve listening on %s:%d (backlog %d, at most %d sessions), rules %s",
+        "ivr serve listening on %s:%d (backlog %d, at most %d sessions), rules %s, tickets %s as engine %s (spool %s)",
         address.host,
         address.port,
         options.backlog,
         options.max_sessions,
         options.rules,
+        book.store.name,
+        book.counter.engine,
+        book.spool.folder,
     )
 
     def reload() -> None:
@@ -58,10 +64,17 @@ def serve(options: ServeOptions) -> int:
     interval = systemd.watchdog_interval()
     if interval:
         task.LoopingCall(systemd.notify, "WATCHDOG=1").start(interval)
-    reactor.addSystemEventTrigger("before", "shutdown", _drain, port, service, options.drain_seconds)
+    reactor.addSystemEventTrigger("before", "shutdown", _stop, port, service, tickets, options.drain_seconds)
+    reactor.callWhenRunning(tickets.start)
     reactor.callWhenRunning(systemd.notify, "READY=1")
     reactor.run()
+    book.close()
     return 0
+
+
+def _stop(port: object, service: AgiService, tickets: TicketWriter, seconds: float) -> Deferred[None]:
+    """Drain the calls, then write their closing stubs before the reactor's threads stop."""
+    return _drain(port, service, seconds).addCallback(lambda _: tickets.stop())
 
 
 def _drain(port: object, service: AgiService, seconds: float) -> Deferred[None]:

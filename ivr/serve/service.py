@@ -13,6 +13,7 @@ from twisted.internet.protocol import Factory
 from ivr.rules.model import Rules
 from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.session import FastAgiSession
+from ivr.tickets.writer import TicketWriter
 
 log = logging.getLogger("ivr.serve")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -38,12 +39,14 @@ class AgiService(Factory):
         allow: tuple[Network, ...] = parse_allow(LOOPBACK),
         max_sessions: int = 5000,
         now: Callable[[Rules], datetime] = lambda rules: datetime.now(rules.timezone),
+        tickets: TicketWriter | None = None,
     ) -> None:
         self.holder = holder
         self.clock = clock
         self.allow = allow
         self.max_sessions = max_sessions
         self.now = now
+        self.tickets = tickets
         self.sessions: set[FastAgiSession] = set()
 
     def buildProtocol(self, addr: object) -> FastAgiSession:

@@ -3,20 +3,27 @@
 Every wait has a limit that fits what is awaited (ivr.serve.limits); a session over its limit is closed and the
 dialplan goes on from IVR_STAGE. A session ends with a half-close, as Asterisk expects: it then writes one last
 HANGUP and closes its side.
+
+With a ticket writer, every routed call gets its stub: the opening stub is made durable (in a thread) before
+the first command that acts on the call, and the closing stub is written when the session ends, whatever
+ended it. A store slower than STORE_SECONDS does not hold the call: it is routed without TICKET_ID.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
-from ivr.agi.executor import CLOSE, Action, Command, PlanExecutor
+from ivr.agi.executor import CLOSE, RECORD, Action, Command, PlanExecutor
 from ivr.agi.protocol import AgiEnvironment, AgiParser, AgiProtocolError, Event
-from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
+from ivr.serve.limits import ENVIRONMENT_SECONDS, STORE_SECONDS, Limits
+from ivr.tickets.fromcall import closing_stub
+from ivr.tickets.stub import Stub
 
 if TYPE_CHECKING:
     from ivr.serve.service import AgiService
@@ -38,6 +45,8 @@ class FastAgiSession(Protocol):
         self._started = 0.0
         self._closing = False
         self._accepted = False
+        self._gone = False
+        self._opening: Stub | None = None
 
     # --- Twisted callbacks -----------------------------------------------------------------------------------
 
@@ -68,6 +77,7 @@ class FastAgiSession(Protocol):
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         self._cancel()
+        self._gone = True
         if not self._accepted:
             return
         self.service.sessions.discard(self)
@@ -75,6 +85,7 @@ class FastAgiSession(Protocol):
             fields = self.executor.summary()
             fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
             log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
+            self._close_ticket(self.executor)
         elif self.waiting_for:
             log.warning("session from %s closed before its environment block", self.transport.getPeer().host)
 
@@ -88,14 +99,15 @@ class FastAgiSession(Protocol):
             if not isinstance(env, AgiEnvironment):
                 raise AssertionError("the parser yields the environment first")
             self.limits = self.service.holder.limits
-            self.executor = PlanExecutor(env, self.limits.rules, self.service.now(self.limits.rules))
+            now = self.service.now(self.limits.rules)
+            self.executor = PlanExecutor(env, self.limits.rules, now, ticketing=self.service.tickets is not None)
             action = self.executor.start()
             rest = events[1:]
             if rest and action is not CLOSE:
-                later = self.executor.feed(rest)
+                later = self.executor.feed(rest, now)
                 action = later if later is not None or action is None else action
             return action
-        return self.executor.feed(events)
+        return self.executor.feed(events, self.service.now(self.executor.rules))
 
     def _act(self, action: Action) -> None:
         if action is None:
@@ -103,11 +115,49 @@ class FastAgiSession(Protocol):
         if action is CLOSE:
             self._close()
             return
+        if action is RECORD:
+            self._open_ticket()
+            return
         assert isinstance(action, Command) and self.limits is not None
         self.last_command = action
         self.waiting_for = f"{action.verb} {' '.join(action.args)}".strip()
         self.transport.write(action.encode())
         self._arm(self.limits.seconds(action))
+
+    # --- the ticket stub --------------------------------------------------------------------------------------
+
+    def _open_ticket(self) -> None:
+        """Make the stub durable, then go on: no command is in flight, so only the store's own limit runs."""
+        tickets, executor = self.service.tickets, self.executor
+        assert tickets is not None and executor is not None
+        self._cancel()
+        self.waiting_for = "the ticket store"
+        self._opening = tickets.opening(executor)
+        created = tickets.create(self._opening)
+        created.addTimeout(STORE_SECONDS, self.clock)
+        created.addErrback(self._store_too_slow)
+        created.addCallback(self._ticket_opened)
+
+    def _store_too_slow(self, failure: Failure) -> None:
+        log.error(
+            "ALARM session %s: the ticket store took more than %.0f s: routed without TICKET_ID (%s)",
+            self._name(),
+            STORE_SECONDS,
+            failure.getErrorMessage(),
+        )
+
+    def _ticket_opened(self, ticket_id: str | None) -> None:
+        if not self._gone and self.executor is not None:
+            self._act(self.executor.ticket_recorded(ticket_id))
+
+    def _close_ticket(self, executor: PlanExecutor) -> None:
+        """The closing stub; the writer gives it the opening stub's id if that is still being written."""
+        tickets = self.service.tickets
+        if tickets is None or executor.plan is None:
+            return  # no store, or an emergency number handed back: never a stub
+        opening = self._opening or tickets.opening(executor)  # the session ended before the stub was due
+        ended = self.service.now(executor.rules)
+        tickets.finish(closing_stub(replace(opening, id=executor.ticket_id or ""), executor, ended))
 
     # --- limits and closing ----------------------------------------------------------------------------------
 

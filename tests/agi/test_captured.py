@@ -37,9 +37,27 @@ def test_the_synthesized_value_is_the_only_exception_and_is_not_captured():
     assert captured.value("ANSWER") not in SEEN
 
 
-def test_unknown_values_are_refused():
+@pytest.mark.parametrize("value", sorted(captured.AMI_VALUES))
+def test_values_of_the_ami_side_were_captured_there(value):
+    ami = {text.decode("utf-8") for d, text in read_transcript("ami-02-queue-connect.txt") if d == ASTERISK}
+    assert any(line.endswith(f": {value}") for line in ami)
+    assert captured.value(value) not in SEEN
+
+
+def test_the_linkedid_differs_from_the_uniqueid_on_the_local_channel():
+    ami = [text.decode("utf-8") for d, text in read_transcript("ami-02-queue-connect.txt") if d == ASTERISK]
+    at = ami.index("Uniqueid: 1795849801.5")
+    assert ami[at + 1] == "Linkedid: 1795849801.4"
+
+
+@pytest.mark.parametrize("value", ["Local/agent2@agents", "1795849801", "SIP/1001", "17958498015"])
+def test_unknown_values_are_refused(value):
     with pytest.raises(ValueError):
-        captured.value("Local/agent1@agents")
+        captured.value(value)
+
+
+def test_channel_ids_are_accepted_by_their_captured_shape():
+    assert captured.value("1795849999.123") == "200 result=1 (1795849999.123)"
 
 
 def test_fixed_environment_values_are_the_captured_ones():

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ivr.agi.executor import CLOSE, CallResult, PlanExecutor
+from ivr.agi.executor import CLOSE, RECORD, CallResult, PlanExecutor
 from ivr.agi.outcome import Outcome
-from ivr.agi.protocol import AgiParser
+from ivr.agi.protocol import AgiParser, Hangup
 from ivr.agi.simulator import AsteriskSimulator, DialBehaviour, QueueBehaviour, SimulatedCall, simulate
 from ivr.router.decide import CallFacts, route
 from ivr.rules.loader import load_rules
@@ -288,3 +288,44 @@ def test_captured_idle_hangup_after_answer(replies):
     sim = simulate(RULES, SimulatedCall("12345", hangup_after_replies=replies), NOW)
     assert sim.executor.result is CallResult.HUNG_UP_IN_PROMPT
     assert not any(c.startswith(("STREAM", "EXEC")) for c in sim.commands)
+
+
+def test_ticket_prelude_reads_the_linkedid_and_sets_the_ticket_before_answering():
+    seen = []
+
+    def record(executor):
+        seen.append(executor.linkedid)
+        return "12345-20211120-e1-000007"
+
+    sim = simulate(RULES, SimulatedCall("12396", uniqueid="1795849811.5", linkedid="1795849811.4"), NOW, record=record)
+    assert sim.commands[:3] == [
+        "GET VARIABLE CHANNEL(linkedid)",
+        "SET VARIABLE __TICKET_ID 12345-20211120-e1-000007",
+        "ANSWER",
+    ]
+    assert seen == ["1795849811.4"], "the stub is due once, with the linkedid read (not the uniqueid)"
+    assert sim.executor.ticket_id == "12345-20211120-e1-000007"
+    assert sim.executor.summary()["ticket"] == "12345-20211120-e1-000007"
+    assert sim.executor.result is CallResult.ANSWERED
+    assert_call_rules(sim.wire)
+
+
+def test_a_call_whose_stub_could_not_be_written_is_routed_all_the_same():
+    sim = simulate(RULES, SimulatedCall("12345"), NOW, record=lambda executor: None)
+    assert sim.commands[:2] == ["GET VARIABLE CHANNEL(linkedid)", "ANSWER"]
+    assert not any("TICKET_ID" in command for command in sim.commands)
+    assert sim.executor.result is CallResult.ANSWERED
+
+
+def test_caller_hanging_up_while_the_stub_is_written_is_never_answered():
+    simulator = AsteriskSimulator(SimulatedCall("12345"))
+    parser = AgiParser()
+    executor = PlanExecutor(parser.feed(simulator.open())[0], RULES, NOW, ticketing=True)
+    linkedid = executor.start()
+    assert executor.feed(parser.feed(simulator.receive(linkedid.encode()))) is RECORD
+    assert executor.feed([Hangup()]) is None, "nothing to send while the store writes"
+    ticket = executor.ticket_recorded("12345-20211120-e1-000001")
+    assert ticket.encode() == b"SET VARIABLE __TICKET_ID 12345-20211120-e1-000001\n", "a SET is fine after a hang-up"
+    assert executor.feed(parser.feed(simulator.receive(ticket.encode()))) is CLOSE
+    assert executor.result is CallResult.HUNG_UP_IN_PROMPT
+    assert "ANSWER" not in [line for d, line in simulator.wire if d == ">>"]

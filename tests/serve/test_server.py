@@ -139,7 +139,7 @@ def test_bad_peers_are_cut_off_while_good_calls_go_on(engine):
     dripper.start()
     midway = socket.create_connection(("127.0.0.1", engine.port))
     midway.sendall(env)
-    assert midway.recv(100) == b"ANSWER\n"
+    assert midway.recv(100) == b"GET VARIABLE CHANNEL(linkedid)\n"
     midway.sendall(b"200 res")
     midway.close()
     try:

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from twisted.internet import task
 
 from ivr.agi.simulator import AsteriskSimulator, QueueBehaviour, SimulatedCall
 from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
 from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.service import AgiService, parse_allow
-from tests.conftest import ROOT, SHIPPED_RULES
 from tests.serve.fakes import TcpTransport
 
 NOW = datetime(2021, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-@pytest.fixture
-def rules_dir(tmp_path):
-    shutil.copy(SHIPPED_RULES, tmp_path / "routing_rules.yaml")
-    shutil.copytree(ROOT / "recordings", tmp_path / "recordings", ignore=shutil.ignore_patterns("*.wav", "*.alaw"))
-    return tmp_path
-
-
-@pytest.fixture
-def clock():
-    return task.Clock()
 
 
 @pytest.fixture

@@ -1,0 +1,95 @@
+"""A call's stub from the plan executor: what is known once it is routed, then how the engine's part ended.
+
+The executor has no clock; its trace carries the time of each read as the driver passed it, and those times
+become the route's. Nothing here does I/O, so the session can build a stub on the reactor thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
+from ivr.calendar.deadlines import DeadlineClock
+from ivr.tickets.stub import Due, RouteStep, Stub, StubOutcome
+
+
+def opening_stub(executor: PlanExecutor, engine: str, deadlines: DeadlineClock) -> Stub:
+    """The stub made durable before the call is answered (revision 0). The executor must have a plan."""
+    plan = executor.plan
+    if plan is None:
+        raise ValueError("a call gets a stub once it is routed: emergency numbers never get one")
+    facts = executor.facts
+    line = plan.line
+    case = deadlines.for_case(facts.at)
+    return Stub(
+        id="",
+        received=facts.at,
+        uniqueid=executor.env.uniqueid,
+        linkedid=executor.linkedid,
+        channel=executor.env.channel,
+        engine=engine,
+        caller=facts.caller or "",
+        presentation=facts.presentation,
+        dialed=facts.dialed,
+        redirecting=facts.redirecting or "",
+        line=line.number,
+        line_name=line.name_zh,
+        department=line.department.id,
+        department_name=line.department.name_zh,
+        mode=line.mode.value,
+        data_link=line.data_link.id if line.data_link else "",
+        flags=tuple(flag.value for flag in plan.flags),
+        outcome=StubOutcome.IN_PROGRESS,
+        stage="",
+        queue_wait=None,
+        answered_by="",
+        ended=None,
+        route=(),
+        deadlines=tuple(Due(step.step, step.due) for step in case.deadlines),
+    )
+
+
+def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime) -> Stub:
+    """The same stub when the engine's part of the call is over (revision 1): route, outcome, wait, agent.
+    It keeps the opening stub's id ("" when that could not be written: the book numbers it then)."""
+    endings = [entry for entry in executor.trace if entry.outcome is not None]
+    waits = [int(entry.values["QUEUEWAIT"]) for entry in endings if entry.values.get("QUEUEWAIT", "").isdigit()]
+    answered = [entry for entry in endings if entry.outcome is not None and entry.outcome.answered]
+    return replace(
+        opening,
+        linkedid=executor.linkedid,
+        outcome=_outcome(executor, answered),
+        stage=executor.stage,
+        queue_wait=sum(waits) if waits else None,
+        answered_by=_answered_by(answered[-1], executor) if answered else "",
+        ended=ended,
+        route=tuple(RouteStep(entry.at, entry.what, entry.detail) for entry in executor.trace),
+        revision=1,
+    )
+
+
+def _outcome(executor: PlanExecutor, answered: list[TraceEntry]) -> StubOutcome:
+    match executor.result:
+        case CallResult.ANSWERED:
+            seat = bool(answered) and answered[-1].what.startswith("dial:")
+            return StubOutcome.TRANSFERRED if seat else StubOutcome.ANSWERED
+        case CallResult.ABANDONED:
+            return StubOutcome.ABANDONED
+        case CallResult.HUNG_UP_IN_PROMPT:
+            return StubOutcome.HUNG_UP_IN_PROMPT
+        case CallResult.INSTRUCTED:
+            return StubOutcome.INSTRUCTED
+    return StubOutcome.UNFINISHED
+
+
+def _answered_by(entry: TraceEntry, executor: PlanExecutor) -> str:
+    """The agent's interface (MEMBERINTERFACE, with setinterfacevar=yes), or the department seat's peer, else
+    the seat's dial string."""
+    values = entry.values
+    found = values.get("MEMBERINTERFACE") or values.get("DIALEDPEERNUMBER")
+    if found:
+        return found
+    kind, _, name = entry.what.partition(" ")[0].partition(":")
+    seat = executor.rules.seats.get(name) if kind == "dial" else None
+    return seat.dial if seat else ""

@@ -1,0 +1,168 @@
+"""The shared store: Redis, for several engines on several hosts, and the delivery of stubs to departments.
+
+Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:UNIQUEID`
+(the id of a call's stub), indexes by day, line and outcome (sorted sets scored by the time of receipt in
+microseconds: `day:YYYYMMDD`, with the set `days`; `line:NUMBER`; `outcome:OUTCOME`), and streams: `stream:all`
+and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
+`revision` and `stub`. Each stream gets a consumer group named after its data link (`all` for `stream:all`)
+when it is created, starting at its first entry, so a department system that connects late still receives every
+stub, once, with XREADGROUP and XACK. Streams keep about the last STREAM_LENGTH entries.
+
+One stub is written by one Lua script, atomically: a replay or a retry never doubles it, and two engines never
+interleave half-written stubs. The script builds its keys itself, so this is for one Redis server (with
+replicas and Sentinel), not Redis Cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from ivr.tickets.store import Query, StoreUnavailable, micros
+from ivr.tickets.stub import Stub
+
+PREFIX = "ivr:"
+STREAM_LENGTH = 1_000_000
+# The call waits (ringing) for its stub: a server that does not answer sends it to the spool well within the
+# session's STORE_SECONDS. A broken connection (Redis restarted) is retried once at once, on a new connection;
+# a timeout is not retried. Every write is idempotent, so a retry never doubles one.
+CONNECT_SECONDS = 1.0
+COMMAND_SECONDS = 2.0
+T = TypeVar("T")
+
+# ARGV: prefix, id, uniqueid, revision, score, day, line, outcome, data link, stub JSON, stream length.
+# Returns {status, id}: created, updated, kept (an older or equal revision), moved (the call has another id:
+# write again under it), taken (the id is another call's: nothing written).
+PUT = """
+local p, id, uid, rev, score = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), ARGV[5]
+local day, line, outcome, link, stub, length = ARGV[6], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local event = 'created'
+local known = redis.call('GET', p .. 'uniqueid:' .. uid)
+if known then
+  if known ~= id then
+    local old = tonumber(redis.call('HGET', p .. 'ticket:' .. known, 'revision'))
+    return {old < rev and 'moved' or 'kept', known}
+  end
+  local old = redis.call('HMGET', p .. 'ticket:' .. id, 'revision', 'outcome')
+  if tonumber(old[1]) >= rev then return {'kept', id} end
+  redis.call('ZREM', p .. 'outcome:' .. old[2], id)
+  event = 'updated'
+elseif redis.call('EXISTS', p .. 'ticket:' .. id) == 1 then
+  return {'taken', id}
+end
+redis.call('SET', p .. 'uniqueid:' .. uid, id)
+redis.call('HSET', p .. 'ticket:' .. id, 'stub', stub, 'revision', rev, 'outcome', outcome)
+redis.call('ZADD', p .. 'day:' .. day, score, id)
+redis.call('SADD', p .. 'days', day)
+redis.call('ZADD', p .. 'line:' .. line, score, id)
+redis.call('ZADD', p .. 'outcome:' .. outcome, score, id)
+local streams = {{p .. 'stream:all', 'all'}}
+if link ~= '' then streams[2] = {p .. 'stream:' .. link, link} end
+for _, stream in ipairs(streams) do
+  if redis.call('EXISTS', stream[1]) == 0 then
+    redis.call('XGROUP', 'CREATE', stream[1], stream[2], '0', 'MKSTREAM')
+  end
+  redis.call('XADD', stream[1], 'MAXLEN', '~', length, '*',
+    'event', event, 'id', id, 'line', line, 'revision', rev, 'stub', stub)
+end
+return {event, id}
+"""
+
+
+def stream_key(link: str) -> str:
+    """The stream of one data link's stubs (or of all, for `all`); its consumer group is named `link`."""
+    return f"{PREFIX}stream:{link}"
+
+
+class RedisStore:
+    def __init__(self, url: str, password: str | None) -> None:
+        parts = urlsplit(url)
+        self.name = f"redis://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
+        self.client = redis.Redis.from_url(
+            url,
+            password=password,
+            decode_responses=True,
+            socket_connect_timeout=CONNECT_SECONDS,
+            socket_timeout=COMMAND_SECONDS,
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        )
+        self._put_script = self.client.register_script(PUT)
+
+    def put(self, stubs: Sequence[Stub]) -> list[str | None]:
+        results = self._run(stubs)
+        for i, (status, stored) in enumerate(results):
+            if status == "moved":  # rare: a second session of the same call, numbered anew
+                results[i] = self._run([replace(stubs[i], id=stored)])[0]
+        return [None if status == "taken" else stored for status, stored in results]
+
+    def get(self, ticket_id: str) -> Stub | None:
+        found = self._call(lambda: self.client.hget(f"{PREFIX}ticket:{ticket_id}", "stub"))
+        return Stub.from_json(json.loads(found)) if found else None
+
+    def find(self, query: Query) -> list[Stub]:
+        low = micros(query.since) if query.since else "-inf"
+        high = f"({micros(query.until)}" if query.until else "+inf"
+        if query.line is not None:
+            indexes = [f"{PREFIX}line:{query.line}"]
+        elif query.outcome is not None:
+            indexes = [f"{PREFIX}outcome:{query.outcome}"]
+        else:
+            days = self._call(lambda: self.client.smembers(f"{PREFIX}days"))
+            indexes = [f"{PREFIX}day:{day}" for day in sorted(days)]
+
+        def read() -> list[str]:
+            pipe = self.client.pipeline(transaction=False)
+            for index in indexes:
+                pipe.zrangebyscore(index, low, high)
+            ids = [ticket for found in pipe.execute() for ticket in found]
+            for ticket in ids:
+                pipe.hget(f"{PREFIX}ticket:{ticket}", "stub")
+            return [text for text in pipe.execute() if text]
+
+        stubs = [Stub.from_json(json.loads(text)) for text in self._call(read)]
+        return sorted((s for s in stubs if query.matches(s)), key=lambda s: (s.received, s.id))
+
+    def close(self) -> None:
+        self.client.close()
+
+    def _run(self, stubs: Sequence[Stub]) -> list[tuple[str, str]]:
+        def run() -> list[tuple[str, str]]:
+            if len(stubs) == 1:  # the opening stub: one round trip (a pipeline first asks if the script is loaded)
+                replies = [self._put_script(args=self._arguments(stubs[0]))]
+            else:
+                pipe = self.client.pipeline(transaction=False)
+                for stub in stubs:
+                    self._put_script(args=self._arguments(stub), client=pipe)
+                replies = pipe.execute()
+            return [(str(status), str(stored)) for status, stored in replies]
+
+        return self._call(run)
+
+    def _arguments(self, stub: Stub) -> list[str | int]:
+        text = json.dumps(stub.as_json(), ensure_ascii=False)
+        return [
+            PREFIX,
+            stub.id,
+            stub.uniqueid,
+            stub.revision,
+            micros(stub.received),
+            stub.day,
+            stub.line,
+            stub.outcome.value,
+            stub.data_link,
+            text,
+            STREAM_LENGTH,
+        ]
+
+    def _call(self, operation: Callable[[], T]) -> T:
+        try:
+            return operation()
+        except redis.RedisError as exc:
+            raise StoreUnavailable(f"{self.name}: {exc}") from None

@@ -1,0 +1,132 @@
+"""The embedded store: one SQLite file, for one host and no server.
+
+WAL mode, so `ivr tickets` reads while the engine writes; `synchronous=FULL`, so a commit is on disk when it
+returns, which is what the durability point promises. One connection, used by one thread at a time: SQLite has
+one writer anyway, and the engine's writes are short.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from ivr.tickets.store import Query, StoreUnavailable, micros
+from ivr.tickets.stub import Stub
+
+BUSY_SECONDS = 2.0  # another writer (a second engine on the same file) holds the lock at most this long
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,
+    uniqueid TEXT NOT NULL UNIQUE,
+    received_us INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    line TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    stub TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tickets_by_received ON tickets (received_us);
+CREATE INDEX IF NOT EXISTS tickets_by_day ON tickets (day, received_us);
+CREATE INDEX IF NOT EXISTS tickets_by_line ON tickets (line, received_us);
+CREATE INDEX IF NOT EXISTS tickets_by_outcome ON tickets (outcome, received_us);
+"""
+
+
+class SqliteStore:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = f"sqlite:///{path}"
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def put(self, stubs: Sequence[Stub]) -> list[str | None]:
+        with self._lock:
+            db = self._connect(create=True)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                ids = [self._put(db, stub) for stub in stubs]
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                db.close()  # the next write opens the file afresh: it may have been replaced or repaired
+                self._db = None
+                raise StoreUnavailable(f"{self.name}: {exc}") from None
+            return ids
+
+    def get(self, ticket_id: str) -> Stub | None:
+        rows = self._select("SELECT stub FROM tickets WHERE id = ?", (ticket_id,))
+        return rows[0] if rows else None
+
+    def find(self, query: Query) -> list[Stub]:
+        where, args = [], []
+        for column, value in (("line", query.line), ("outcome", query.outcome)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if query.since is not None:
+            where.append("received_us >= ?")
+            args.append(micros(query.since))
+        if query.until is not None:
+            where.append("received_us < ?")
+            args.append(micros(query.until))
+        condition = f"WHERE {' AND '.join(where)}" if where else ""
+        return self._select(f"SELECT stub FROM tickets {condition} ORDER BY received_us, id", tuple(args))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _put(self, db: sqlite3.Connection, stub: Stub) -> str | None:
+        row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.uniqueid,)).fetchone()
+        if row is None:
+            try:
+                db.execute(
+                    "INSERT INTO tickets (id, uniqueid, received_us, day, line, outcome, revision, stub) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (stub.id, stub.uniqueid, micros(stub.received), stub.day, stub.line, *_changing(stub)),
+                )
+            except sqlite3.IntegrityError:
+                return None  # the id is another call's
+            return stub.id
+        stored_id, revision = row
+        if stub.revision > revision:
+            db.execute(
+                "UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?",
+                (*_changing(replace(stub, id=stored_id)), stored_id),
+            )
+        return str(stored_id)
+
+    def _select(self, sql: str, args: tuple[object, ...]) -> list[Stub]:
+        with self._lock:
+            db = self._connect(create=False)
+            try:
+                rows = db.execute(sql, args).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"{self.name}: {exc}") from None
+        return [Stub.from_json(json.loads(text)) for (text,) in rows]
+
+    def _connect(self, create: bool) -> sqlite3.Connection:
+        """The connection, opened on first use. Reading never creates the file: a wrong path is an error."""
+        if self._db is not None:
+            return self._db
+        if not create and not self.path.exists():
+            raise StoreUnavailable(f"{self.name}: no ticket store there (no stub has been written to it)")
+        try:
+            db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = FULL")
+            db.executescript(SCHEMA)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.name}: {exc}") from None
+        self._db = db
+        return db
+
+
+def _changing(stub: Stub) -> tuple[str, int, str]:
+    """The columns a newer revision replaces."""
+    return stub.outcome.value, stub.revision, json.dumps(stub.as_json(), ensure_ascii=False)

@@ -1,0 +1,133 @@
+"""The ticket book on Twisted: every write runs in a thread, never on the reactor.
+
+A call's opening stub is written at once and the session waits for it (the durability point); closing stubs
+are batched: while one batch is being written, the next collects, so a burst of calls ending together costs one
+commit. A closing stub waits for its call's opening stub, whose id it takes, even when the session stopped
+waiting for it. The spool is replayed from a timer. `stop()` waits for every write before the engine exits.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+from twisted.internet import task, threads
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
+from twisted.python.failure import Failure
+
+from ivr.agi.executor import PlanExecutor
+from ivr.calendar.deadlines import DeadlineClock
+from ivr.tickets.book import TicketBook
+from ivr.tickets.fromcall import opening_stub
+from ivr.tickets.stub import Stub
+
+log = logging.getLogger("ivr.tickets")
+REPLAY_SECONDS = 2.0
+Runner = Callable[..., Deferred[Any]]
+
+
+class TicketWriter:
+    def __init__(self, book: TicketBook, clock: IReactorTime, run: Runner = threads.deferToThread) -> None:
+        """`run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+        self.book = book
+        self._run = run
+        self._closing: list[Stub] = []
+        self._waiting: dict[str, list[Stub]] = {}  # by uniqueid: closing stubs whose opening stub is in flight
+        self._writing = 0  # opening stubs and batches in flight
+        self._batch_in_flight = False
+        self._replay_in_flight = False
+        self._idle: list[Deferred[None]] = []
+        self._deadlines: DeadlineClock | None = None
+        self._replayer = task.LoopingCall(self._replay)
+        self._replayer.clock = clock
+
+    def start(self) -> None:
+        """Replay what an earlier run left in the spool, then check again every REPLAY_SECONDS."""
+        self._replayer.start(REPLAY_SECONDS, now=True)
+
+    def opening(self, executor: PlanExecutor) -> Stub:
+        """The stub of a call just routed (no I/O: built on the reactor)."""
+        if self._deadlines is None or self._deadlines.rules is not executor.rules:
+            self._deadlines = DeadlineClock(executor.rules)
+        return opening_stub(executor, self.book.counter.engine, self._deadlines)
+
+    def create(self, stub: Stub) -> Deferred[str | None]:
+        """The id once the stub is durable, or None when nothing could take it (the book logged an ALARM). The
+        caller may cancel it (stop waiting): the write goes on all the same."""
+        self._writing += 1
+        self._waiting[stub.uniqueid] = []
+        answer: Deferred[str | None] = Deferred()
+        written = self._run(lambda: self.book.record([stub])[0])
+        written.addErrback(self._failed, "opening stub")
+        written.addCallback(self._opened, stub.uniqueid, answer)
+        written.addBoth(self._done)
+        return answer
+
+    def finish(self, stub: Stub) -> None:
+        """The closing stub of a call, written with the next batch once its opening stub is settled."""
+        if stub.uniqueid in self._waiting:
+            self._waiting[stub.uniqueid].append(stub)
+            return
+        self._closing.append(stub)
+        self._flush()
+
+    def stop(self) -> Deferred[None]:
+        """Fires when nothing is being written or waiting to be."""
+        if self._replayer.running:
+            self._replayer.stop()
+        if self._idle_now():
+            return succeed(None)
+        idle: Deferred[None] = Deferred()
+        self._idle.append(idle)
+        return idle
+
+    def _flush(self) -> None:
+        if self._batch_in_flight or not self._closing:
+            return
+        batch, self._closing = self._closing, []
+        self._batch_in_flight = True
+        self._writing += 1
+        written = self._run(self.book.record, batch)
+        written.addErrback(self._failed, f"{len(batch)} closing stub(s)")
+        written.addBoth(self._batch_done)
+
+    def _batch_done(self, result: object) -> object:
+        self._batch_in_flight = False
+        self._flush()
+        return self._done(result)
+
+    def _opened(self, ticket_id: str | None, uniqueid: str, answer: Deferred[str | None]) -> str | None:
+        if not answer.called:  # a session that gave up waiting cancelled it
+            answer.callback(ticket_id)
+        for closing in self._waiting.pop(uniqueid, []):
+            self._closing.append(replace(closing, id=ticket_id or closing.id))
+        self._flush()
+        return ticket_id
+
+    def _idle_now(self) -> bool:
+        return not self._writing and not self._closing and not self._waiting
+
+    def _done(self, result: object) -> object:
+        self._writing -= 1
+        if self._idle_now():
+            idle, self._idle = self._idle, []
+            for waiter in idle:
+                waiter.callback(None)
+        return result
+
+    def _failed(self, failure: Failure, what: str) -> None:
+        log.error("ALARM ticket %s not written: %s", what, failure.getErrorMessage())
+
+    def _replay(self) -> None:
+        if self._replay_in_flight or not self.book.spool.pending:
+            return
+        self._replay_in_flight = True
+        replayed = self._run(self.book.replay)
+        replayed.addErrback(self._failed, "spool replay")
+        replayed.addBoth(self._replayed)
+
+    def _replayed(self, result: object) -> None:
+        self._replay_in_flight = False
