@@ -326,9 +326,11 @@ class PlanExecutor:
     ) -> Generator[Command, Reply, CallResult | None]:
         """Queue or Dial, then read how it ended. None: it failed, the plan goes on; otherwise how the call ended."""
         s = self._s
-        yield from self._set_stage(stage)
+        # Clear first, then name the stage: killed in between, the dialplan must never read an earlier queue's
+        # status as this one's.
         for name in clears:
             yield Command("SET VARIABLE", (name, ""))
+        yield from self._set_stage(stage)
         if s.dead:
             return CallResult.HUNG_UP_IN_PROMPT
         reply = yield Command("EXEC", (app, data))
