@@ -287,8 +287,10 @@ class PlanExecutor:
                     reply = yield Command("STREAM FILE", (prompt, ""))
                     self._after_prompt(prompt, reply)
                 case QueueCall(destination=name, queue=queue, timeout=timeout):
+                    # Option t: the agent may transfer the caller with the DTMF transfer key (linkage to
+                    # 110/119/120/122 and the utilities, see the generated dialplan's TRANSFER_CONTEXT).
                     ended = yield from self._connect(
-                        f"queue:{name}", "Queue", f"{queue},,,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
+                        f"queue:{name}", "Queue", f"{queue},t,,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
                     )
                     if ended is not None:
                         return ended

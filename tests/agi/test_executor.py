@@ -45,7 +45,7 @@ def test_every_line_answered_on_its_first_destination(number, when):
     expected = (
         f"EXEC Dial {first.dial},{first.ring_timeout}"
         if line.mode is Mode.DUAL_TRANSFER
-        else (f"EXEC Queue {first.queue},,,,{first.timeout}")
+        else (f"EXEC Queue {first.queue},t,,,{first.timeout}")
     )
     assert execs(sim) == [expected]
     assert stage(sim) == "done"
@@ -80,8 +80,8 @@ def test_seat_failure_falls_back_to_expert_seat_then_12345(number, seat_failure)
     assert sim.executor.result is CallResult.ANSWERED
     expected = [f"EXEC Dial {seat.dial},25"]
     if expert:
-        expected.append(f"EXEC Queue expert-{number},,,,180")
-    expected.append("EXEC Queue hotline-12345,,,,600")
+        expected.append(f"EXEC Queue expert-{number},t,,,180")
+    expected.append("EXEC Queue hotline-12345,t,,,600")
     assert execs(sim) == expected
     assert 'STREAM FILE dept-unavailable ""' in sim.commands
     assert_call_rules(sim.wire)
@@ -91,13 +91,13 @@ def test_seat_failure_falls_back_to_expert_seat_then_12345(number, seat_failure)
 def test_expert_seat_answers(number):
     seat = RULES.seats[f"seat-{number}"]
     sim = simulate(RULES, SimulatedCall(number, seats={seat.dial: D.NOANSWER}), NOW)
-    assert execs(sim)[-1] == f"EXEC Queue expert-{number},,,,180"
+    assert execs(sim)[-1] == f"EXEC Queue expert-{number},t,,,180"
     assert sim.executor.result is CallResult.ANSWERED
 
 
 def test_seat_down_is_not_rung():
     sim = simulate(RULES, SimulatedCall("12333"), NOW, down=frozenset({"seat-12333"}))
-    assert execs(sim) == ["EXEC Queue expert-12333,,,,180"]
+    assert execs(sim) == ["EXEC Queue expert-12333,t,,,180"]
     assert 'STREAM FILE transfer-dept ""' not in sim.commands
 
 
@@ -112,7 +112,7 @@ def test_caller_leaving_the_queue_is_never_routed_again(behaviour):
         NOW,
     )
     assert sim.executor.result is CallResult.ABANDONED
-    assert execs(sim)[-1] == "EXEC Queue expert-12333,,,,180"
+    assert execs(sim)[-1] == "EXEC Queue expert-12333,t,,,180"
     assert stage(sim) == "queue:expert-12333", "the dialplan must not take an abandoned call for a finished one"
     assert_call_rules(sim.wire)
 
@@ -120,7 +120,7 @@ def test_caller_leaving_the_queue_is_never_routed_again(behaviour):
 def test_answered_call_is_never_routed_again_even_when_the_agent_hangs_up_first():
     """agi-02: an answered queue call returns -1 with the caller still alive; the plan must end there."""
     sim = simulate(RULES, SimulatedCall("12345"), NOW)
-    assert execs(sim) == ["EXEC Queue hotline-12345,,,,600"]
+    assert execs(sim) == ["EXEC Queue hotline-12345,t,,,600"]
     assert sim.executor.outcomes == [("queue:hotline-12345", Outcome.ANSWERED_AGENT_HUNG_UP)]
 
 
@@ -150,7 +150,7 @@ def test_missing_prompt_carries_on_to_the_queue_and_raises_an_alarm(caplog):
     with caplog.at_level(logging.ERROR, logger="ivr.agi"):
         sim = simulate(RULES, SimulatedCall("12396", missing_prompts=frozenset({"transition-12396"})), NOW)
     assert sim.executor.result is CallResult.ANSWERED
-    assert execs(sim) == ["EXEC Queue hotline-12345,,,,600"]
+    assert execs(sim) == ["EXEC Queue hotline-12345,t,,,600"]
     assert any("ALARM" in r.message and "transition-12396" in r.message for r in caplog.records)
 
 
