@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Any
 
 from ivr.ami.protocol import Message
 
@@ -84,7 +85,31 @@ class Abandoned:
     hold_seconds: int
 
 
-Fact = Answered | Abandoned
+@dataclass(frozen=True)
+class Transferred:
+    """An answered caller was passed on by the agent or seat (BlindTransfer / AttendedTransfer with Result:
+    Success, or AgentComplete with Reason: transfer). The engine cannot tell: its session just sees a HANGUP."""
+
+    uniqueid: str
+    how: str  # blind or attended
+    to: str  # extension@context for a blind transfer; the other party's channel for an attended one
+
+
+@dataclass(frozen=True)
+class Fallback:
+    """The dialplan carried the call on without the engine (UserEvent IvrFallback): the engine was down, cut off,
+    or killed at `stage`. The monitor makes the stub the engine could not."""
+
+    uniqueid: str
+    linkedid: str
+    channel: str
+    caller: str
+    line: str
+    stage: str
+    agi_status: str
+
+
+Fact = Answered | Abandoned | Transferred | Fallback
 
 
 def _int(value: str | None) -> int:
@@ -95,7 +120,7 @@ def _int(value: str | None) -> int:
 class QueueBoard:
     callers: dict[str, Caller] = field(default_factory=dict)
     members: dict[tuple[str, str], Member] = field(default_factory=dict)
-    covered: set[str] = field(default_factory=set)  # queues named by QueueParams (snapshots only)
+    covered: set[str] = field(default_factory=set)  # queues named by QueueParams: shown even when empty
     _snapshot: QueueBoard | None = None
 
     def waiting(self, queue: str) -> list[Caller]:
@@ -112,7 +137,27 @@ class QueueBoard:
         return counts
 
     def queues(self) -> list[str]:
-        return sorted({q for q, _ in self.members} | {c.queue for c in self.callers.values()})
+        return sorted(self.covered | {q for q, _ in self.members} | {c.queue for c in self.callers.values()})
+
+    def as_json(self, now: float) -> dict[str, Any]:
+        """The board as the store keeps it for dashboards: per queue, who waits (no caller numbers) and the staff.
+        `since` is in epoch seconds, so a reader works out the wait at its own moment."""
+        return {
+            queue: {
+                "waiting": [
+                    {"uniqueid": c.uniqueid, "position": c.position, "since": c.since, "line": c.line}
+                    for c in self.waiting(queue)
+                ],
+                "longest_wait": self.longest_wait(queue, now),
+                "staff": {state.value: count for state, count in self.staff(queue).items()},
+                "members": [
+                    {"name": m.name, "interface": m.interface, "state": m.state.value}
+                    for m in sorted(self.members.values(), key=lambda m: m.name)
+                    if m.queue == queue
+                ],
+            }
+            for queue in self.queues()
+        }
 
     # --- events ----------------------------------------------------------------------------------------------
 
@@ -138,6 +183,7 @@ class QueueBoard:
         if snap is None:
             return
         covered = snap.covered
+        self.covered |= covered
         self.callers = {u: c for u, c in self.callers.items() if c.queue not in covered} | snap.callers
         self.members = {k: m for k, m in self.members.items() if m.queue not in covered} | snap.members
 
@@ -169,6 +215,35 @@ class QueueBoard:
                 m.get("Interface") or "",
                 m.get("MemberName") or "",
                 _int(m.get("HoldTime")),
+            )
+        ]
+
+    def _complete(self, m: Message, now: float) -> list[Fact]:
+        if m.get("Reason") != "transfer":
+            return []
+        return [Transferred(m.get("Uniqueid") or "", "blind", "")]
+
+    def _transfer(self, m: Message, now: float) -> list[Fact]:
+        if m.get("Result") != "Success":
+            return []
+        if m.event == "BlindTransfer":
+            target = f"{m.get('Extension') or ''}@{m.get('Context') or ''}"
+            return [Transferred(m.get("TransfereeUniqueid") or "", "blind", target)]
+        target = m.get("TransferTargetChannel") or m.get("SecondTransfererChannel") or ""
+        return [Transferred(m.get("TransfereeUniqueid") or "", "attended", target)]
+
+    def _user(self, m: Message, now: float) -> list[Fact]:
+        if m.get("UserEvent") != "IvrFallback":
+            return []
+        return [
+            Fallback(
+                m.get("Uniqueid") or "",
+                m.get("Linkedid") or "",
+                m.get("Channel") or "",
+                m.get("CallerIDNum") or "",
+                m.get("Line") or "",
+                m.get("Stage") or "",
+                m.get("AgiStatus") or "",
             )
         ]
 
@@ -209,6 +284,10 @@ _HANDLERS = {
     "QueueCallerLeave": QueueBoard._leave,
     "QueueCallerAbandon": QueueBoard._abandon,
     "AgentConnect": QueueBoard._connect,
+    "AgentComplete": QueueBoard._complete,
+    "BlindTransfer": QueueBoard._transfer,
+    "AttendedTransfer": QueueBoard._transfer,
+    "UserEvent": QueueBoard._user,
     "QueueMemberStatus": QueueBoard._member,
     "QueueMemberAdded": QueueBoard._member,
     "QueueMemberRemoved": QueueBoard._member,

@@ -101,7 +101,8 @@ class AmiSession(Protocol):
             self.monitor.snapshots += 1
 
     def connectionLost(self, reason: Failure | None = None) -> None:
-        self.monitor.link_down("connection lost")
+        if self.monitor.up:  # else the link is already down, for a reason worth keeping (shutdown, refusal)
+            self.monitor.link_down("connection lost")
 
 
 class AmiMonitor(ReconnectingClientFactory):
@@ -118,9 +119,12 @@ class AmiMonitor(ReconnectingClientFactory):
         self.board = QueueBoard()
         self.on_facts = on_facts
         self.up = False
+        self.link_since = clock.seconds()
+        self.link_why = "not connected yet"
         self.snapshots = 0
         self._ids = 0
         self._refusal_logged = False
+        self._unreachable_logged = False
 
     def buildProtocol(self, addr: object) -> AmiSession:
         session = AmiSession(self)
@@ -137,17 +141,32 @@ class AmiMonitor(ReconnectingClientFactory):
 
     def link_up(self) -> None:
         self.resetDelay()
-        self._refusal_logged = False
+        self._refusal_logged = self._unreachable_logged = False
         if not self.up:
             log.info("AMI link up as %s", self.credentials.username)
+            self.link_since, self.link_why = self.clock.seconds(), "logged in"
         self.up = True
 
     def link_down(self, why: str) -> None:
         if self.up:
             log.warning("AMI link down: %s; reconnecting with backoff", why)
+            self.link_since = self.clock.seconds()
+        self.link_why = why
         self.up = False
 
+    def clientConnectionFailed(self, connector: object, reason: Failure) -> None:
+        self.link_down(f"cannot connect: {reason.getErrorMessage().rstrip('.')}")
+        if not self._unreachable_logged:
+            log.error("AMI %s; retrying with backoff", self.link_why)
+            self._unreachable_logged = True
+        super().clientConnectionFailed(connector, reason)
+
+    def link(self) -> dict[str, object]:
+        """The link's state for dashboards: up or not, since when (epoch seconds) and why."""
+        return {"up": self.up, "since": self.link_since, "why": self.link_why}
+
     def login_refused(self, message: str) -> None:
+        self.link_why = f"login refused: {message}"
         if not self._refusal_logged:
             log.error("AMI login as %s refused: %s; retrying with backoff", self.credentials.username, message)
             self._refusal_logged = True

@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import agi, call, check, deadlines, dialplan, prompts, route, serve, tickets
+from ivr.cli import agi, call, check, deadlines, dialplan, monitor, prompts, queues, route, serve, tickets
 from ivr.rules.yamlsource import RulesError
 from ivr.tickets.store import StoreUnavailable
 
@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     agi.add_parser(commands, default_rules())
     dialplan.add_parser(commands, default_rules())
     tickets.add_parser(commands, default_rules())
+    monitor.add_parser(commands, default_rules())
+    queues.add_parser(commands, default_rules())
     return parser
 
 

@@ -11,7 +11,8 @@ from ivr.dialplan.conf import Conf
 
 USER = "ivr-monitor"
 SECRET_FILE = "ivr-ami-secret.conf"
-# system: FullyBooted, Shutdown; call: Hangup, DialEnd; agent: the queue events; user: UserEvent(IvrFallback).
+# system: FullyBooted, Shutdown; call: Hangup, DialEnd, the transfers; agent: the queue events; user:
+# UserEvent(IvrFallback).
 READ = "system,call,agent,user"
 # reporting: CoreShowChannels; QueueStatus and QueueSummary need no class. No originate until call-backs exist.
 WRITE = "reporting"
@@ -31,6 +32,8 @@ EVENTS = (
     "QueueMemberPause",
     "QueueMemberStatus",
     "DialEnd",
+    "BlindTransfer",
+    "AttendedTransfer",
     "Hangup",
     "UserEvent",
 )

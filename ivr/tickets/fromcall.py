@@ -6,12 +6,23 @@ become the route's. Nothing here does I/O, so the session can build a stub on th
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
 from ivr.calendar.deadlines import DeadlineClock
+from ivr.router.decide import CallFacts
+from ivr.router.plan import Plan
 from ivr.tickets.stub import Due, RouteStep, Stub, StubOutcome
+
+
+@dataclass(frozen=True)
+class Channel:
+    """The Asterisk channel a call arrived on, as the AGI environment or an AMI event names it."""
+
+    uniqueid: str
+    linkedid: str
+    name: str
 
 
 def opening_stub(executor: PlanExecutor, engine: str, deadlines: DeadlineClock) -> Stub:
@@ -19,15 +30,21 @@ def opening_stub(executor: PlanExecutor, engine: str, deadlines: DeadlineClock) 
     plan = executor.plan
     if plan is None:
         raise ValueError("a call gets a stub once it is routed: emergency numbers never get one")
-    facts = executor.facts
+    env = executor.env
+    return plan_stub(plan, executor.facts, Channel(env.uniqueid, executor.linkedid, env.channel), engine, deadlines)
+
+
+def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadlines: DeadlineClock) -> Stub:
+    """A routed call's stub before anything happened to it: the engine's opening stub, or the one the monitor
+    makes for a call the dialplan carried without the engine."""
     line = plan.line
     case = deadlines.for_case(facts.at)
     return Stub(
         id="",
         received=facts.at,
-        uniqueid=executor.env.uniqueid,
-        linkedid=executor.linkedid,
-        channel=executor.env.channel,
+        uniqueid=channel.uniqueid,
+        linkedid=channel.linkedid,
+        channel=channel.name,
         engine=engine,
         caller=facts.caller or "",
         presentation=facts.presentation,
@@ -61,12 +78,19 @@ def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime) -> Stub
         linkedid=executor.linkedid,
         outcome=_outcome(executor, answered),
         stage=executor.stage,
+        queue=_last_queue(endings),
         queue_wait=sum(waits) if waits else None,
         answered_by=_answered_by(answered[-1], executor) if answered else "",
         ended=ended,
         route=tuple(RouteStep(entry.at, entry.what, entry.detail) for entry in executor.trace),
         revision=1,
     )
+
+
+def _last_queue(endings: list[TraceEntry]) -> str:
+    """The queue of the last Queue step (its trace entry reads `queue:NAME result`)."""
+    steps = (entry.what.split(" ")[0] for entry in reversed(endings))
+    return next((step.removeprefix("queue:") for step in steps if step.startswith("queue:")), "")
 
 
 def _outcome(executor: PlanExecutor, answered: list[TraceEntry]) -> StubOutcome:

@@ -2,7 +2,9 @@
 
 Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:UNIQUEID`
 (the id of a call's stub), indexes by day, line and outcome (sorted sets scored by the time of receipt in
-microseconds: `day:YYYYMMDD`, with the set `days`; `line:NUMBER`; `outcome:OUTCOME`), and streams: `stream:all`
+microseconds: `day:YYYYMMDD`, with the set `days`; `line:NUMBER`; `outcome:OUTCOME`, the engine's own outcome),
+the monitor's facts about each call (`events:UNIQUEID`, a hash: fact key -> JSON), the monitors' live queue
+boards (`boards`, a hash: monitor name -> JSON), and streams: `stream:all`
 and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
 `revision` and `stub`. Each stream gets a consumer group named after its data link (`all` for `stream:all`)
 when it is created, starting at its first entry, so a department system that connects late still receives every
@@ -18,13 +20,14 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from ivr.tickets.completion import CallEvent, completed
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
@@ -104,15 +107,13 @@ class RedisStore:
 
     def get(self, ticket_id: str) -> Stub | None:
         found = self._call(lambda: self.client.hget(f"{PREFIX}ticket:{ticket_id}", "stub"))
-        return Stub.from_json(json.loads(found)) if found else None
+        return self._completed([found])[0] if found else None
 
     def find(self, query: Query) -> list[Stub]:
         low = micros(query.since) if query.since else "-inf"
         high = f"({micros(query.until)}" if query.until else "+inf"
         if query.line is not None:
             indexes = [f"{PREFIX}line:{query.line}"]
-        elif query.outcome is not None:
-            indexes = [f"{PREFIX}outcome:{query.outcome}"]
         else:
             days = self._call(lambda: self.client.smembers(f"{PREFIX}days"))
             indexes = [f"{PREFIX}day:{day}" for day in sorted(days)]
@@ -126,8 +127,24 @@ class RedisStore:
                 pipe.hget(f"{PREFIX}ticket:{ticket}", "stub")
             return [text for text in pipe.execute() if text]
 
-        stubs = [Stub.from_json(json.loads(text)) for text in self._call(read)]
+        stubs = self._completed(self._call(read))
         return sorted((s for s in stubs if query.matches(s)), key=lambda s: (s.received, s.id))
+
+    def add_events(self, events: Sequence[CallEvent]) -> None:
+        def add() -> None:
+            pipe = self.client.pipeline(transaction=False)
+            for event in events:
+                pipe.hsetnx(f"{PREFIX}events:{event.uniqueid}", event.key, json.dumps(event.as_json()))
+            pipe.execute()
+
+        self._call(add)
+
+    def put_board(self, name: str, board: dict[str, Any]) -> None:
+        self._call(lambda: self.client.hset(f"{PREFIX}boards", name, json.dumps(board, ensure_ascii=False)))
+
+    def boards(self) -> dict[str, dict[str, Any]]:
+        found = self._call(lambda: self.client.hgetall(f"{PREFIX}boards"))
+        return {name: json.loads(text) for name, text in found.items()}
 
     def close(self) -> None:
         self.client.close()
@@ -159,6 +176,22 @@ class RedisStore:
             stub.data_link,
             text,
             STREAM_LENGTH,
+        ]
+
+    def _completed(self, texts: list[str]) -> list[Stub]:
+        """Stubs with their calls' stored events applied (one round trip for all)."""
+        stubs = [Stub.from_json(json.loads(text)) for text in texts]
+
+        def read() -> list[dict[str, str]]:
+            pipe = self.client.pipeline(transaction=False)
+            for stub in stubs:
+                pipe.hgetall(f"{PREFIX}events:{stub.uniqueid}")
+            return list(pipe.execute())
+
+        found = self._call(read) if stubs else []
+        return [
+            completed(stub, [CallEvent.from_json(json.loads(text)) for text in events.values()])
+            for stub, events in zip(stubs, found, strict=True)
         ]
 
     def _call(self, operation: Callable[[], T]) -> T:

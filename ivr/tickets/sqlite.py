@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, TypeVar
 
+from ivr.tickets.completion import CallEvent, completed
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
+T = TypeVar("T")
 BUSY_SECONDS = 2.0  # another writer (a second engine on the same file) holds the lock at most this long
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
@@ -32,8 +35,18 @@ CREATE TABLE IF NOT EXISTS tickets (
 CREATE INDEX IF NOT EXISTS tickets_by_received ON tickets (received_us);
 CREATE INDEX IF NOT EXISTS tickets_by_day ON tickets (day, received_us);
 CREATE INDEX IF NOT EXISTS tickets_by_line ON tickets (line, received_us);
-CREATE INDEX IF NOT EXISTS tickets_by_outcome ON tickets (outcome, received_us);
+CREATE TABLE IF NOT EXISTS call_events (
+    uniqueid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (uniqueid, key)
+);
+CREATE TABLE IF NOT EXISTS boards (
+    name TEXT PRIMARY KEY,
+    board TEXT NOT NULL
+);
 """
+EVENTS_PER_SELECT = 500  # SQLite's limit on bound parameters is 32,766; stay far below it
 
 
 class SqliteStore:
@@ -62,10 +75,9 @@ class SqliteStore:
 
     def find(self, query: Query) -> list[Stub]:
         where, args = [], []
-        for column, value in (("line", query.line), ("outcome", query.outcome)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                args.append(value)
+        if query.line is not None:
+            where.append("line = ?")
+            args.append(query.line)
         if query.since is not None:
             where.append("received_us >= ?")
             args.append(micros(query.since))
@@ -73,7 +85,21 @@ class SqliteStore:
             where.append("received_us < ?")
             args.append(micros(query.until))
         condition = f"WHERE {' AND '.join(where)}" if where else ""
-        return self._select(f"SELECT stub FROM tickets {condition} ORDER BY received_us, id", tuple(args))
+        stubs = self._select(f"SELECT stub FROM tickets {condition} ORDER BY received_us, id", tuple(args))
+        return [stub for stub in stubs if query.matches(stub)]
+
+    def add_events(self, events: Sequence[CallEvent]) -> None:
+        rows = [(e.uniqueid, e.key, json.dumps(e.as_json(), ensure_ascii=False)) for e in events]
+        self._write("INSERT OR IGNORE INTO call_events (uniqueid, key, event) VALUES (?, ?, ?)", rows)
+
+    def put_board(self, name: str, board: dict[str, Any]) -> None:
+        text = json.dumps(board, ensure_ascii=False)
+        self._write("INSERT OR REPLACE INTO boards (name, board) VALUES (?, ?)", [(name, text)])
+
+    def boards(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            rows = self._read(lambda db: db.execute("SELECT name, board FROM boards").fetchall())
+        return {name: json.loads(text) for name, text in rows}
 
     def close(self) -> None:
         with self._lock:
@@ -103,12 +129,29 @@ class SqliteStore:
 
     def _select(self, sql: str, args: tuple[object, ...]) -> list[Stub]:
         with self._lock:
-            db = self._connect(create=False)
+            rows = self._read(lambda db: db.execute(sql, args).fetchall())
+            stubs = [Stub.from_json(json.loads(text)) for (text,) in rows]
+            events = self._read(lambda db: _events_of(db, [stub.uniqueid for stub in stubs]))
+        return [completed(stub, events.get(stub.uniqueid, ())) for stub in stubs]
+
+    def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        db = self._connect(create=False)
+        try:
+            return query(db)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"{self.name}: {exc}") from None
+
+    def _write(self, sql: str, rows: list[tuple[str, ...]]) -> None:
+        with self._lock:
+            db = self._connect(create=True)
             try:
-                rows = db.execute(sql, args).fetchall()
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(sql, rows)
+                db.execute("COMMIT")
             except sqlite3.Error as exc:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
                 raise StoreUnavailable(f"{self.name}: {exc}") from None
-        return [Stub.from_json(json.loads(text)) for (text,) in rows]
 
     def _connect(self, create: bool) -> sqlite3.Connection:
         """The connection, opened on first use. Reading never creates the file: a wrong path is an error."""
@@ -125,6 +168,16 @@ class SqliteStore:
             raise StoreUnavailable(f"{self.name}: {exc}") from None
         self._db = db
         return db
+
+
+def _events_of(db: sqlite3.Connection, uniqueids: list[str]) -> dict[str, list[CallEvent]]:
+    found: dict[str, list[CallEvent]] = {}
+    for start in range(0, len(uniqueids), EVENTS_PER_SELECT):
+        chunk = uniqueids[start : start + EVENTS_PER_SELECT]
+        marks = ",".join("?" * len(chunk))
+        for uniqueid, text in db.execute(f"SELECT uniqueid, event FROM call_events WHERE uniqueid IN ({marks})", chunk):
+            found.setdefault(uniqueid, []).append(CallEvent.from_json(json.loads(text)))
+    return found
 
 
 def _changing(stub: Stub) -> tuple[str, int, str]:

@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ivr.secrets import secret_from_environment
+from ivr.tickets.completion import CallEvent
 from ivr.tickets.stub import Stub
 
 DEFAULT_STORE = "sqlite:///tickets.db"
@@ -69,8 +70,21 @@ class TicketStore(Protocol):
     def get(self, ticket_id: str) -> Stub | None: ...
 
     def find(self, query: Query) -> list[Stub]:
-        """The stubs matching `query`, by time of receipt."""
+        """The stubs matching `query`, by time of receipt. Like `get`, with the stored call events applied
+        (ivr.tickets.completion), so `query.outcome` matches the completed outcome."""
         ...
+
+    def add_events(self, events: Sequence[CallEvent]) -> None:
+        """Keep what Asterisk reported about calls (the monitor's facts), beside the stubs: the same fact of a call
+        (its `key`) is kept once, so several monitors, or one replaying, never double it."""
+        ...
+
+    def put_board(self, name: str, board: dict[str, Any]) -> None:
+        """The live queue board of monitor `name` (JSON-ready), replacing its previous one: every dashboard and
+        `ivr queues` reads the boards from the store, whichever host the monitor runs on."""
+        ...
+
+    def boards(self) -> dict[str, dict[str, Any]]: ...
 
     def close(self) -> None: ...
 

@@ -77,6 +77,7 @@ class Stub:
     deadlines: tuple[Due, ...]
     revision: int = 0
     category: str = ""
+    queue: str = ""  # the last queue the caller waited in: the engine's stage, or what Asterisk reported
 
     @property
     def day(self) -> str:
@@ -109,7 +110,7 @@ class Stub:
         def moment(text: str) -> datetime:
             return datetime.fromisoformat(text).astimezone(zone)
 
-        values = {f.name: data[f.name] for f in fields(cls)}
+        values = {f.name: data.get(f.name, f.default) for f in fields(cls)}
         values.update(
             received=moment(data["received"]),
             presentation=Presentation(data["presentation"]),

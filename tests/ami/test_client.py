@@ -5,41 +5,16 @@ from __future__ import annotations
 import logging
 
 from twisted.internet import task
+from twisted.internet.error import ConnectionRefusedError
 from twisted.internet.testing import StringTransport
+from twisted.python.failure import Failure
 
 from ivr.ami.board import Answered
 from ivr.ami.client import AmiMonitor, Credentials
-from tests.transcripts import ASTERISK, SERVER, read_transcript
+from tests.ami.peer import asterisk_side, block, events_only
+from tests.transcripts import SERVER, read_transcript
 
 LAB = Credentials("lab", "labpass")
-
-
-def asterisk_side(name: str) -> list[bytes]:
-    return [text for d, text in read_transcript(name) if d == ASTERISK]
-
-
-def block(lines: list[bytes], action_id: bytes, rename: bytes | None = None) -> bytes:
-    """Every message of the session that carries `action_id`, renamed to the client's id if asked."""
-    out, current = [], []
-    for line in lines[1:]:
-        current.append(line)
-        if line == b"":
-            if b"ActionID: " + action_id in current:
-                out += [x.replace(action_id, rename) if rename else x for x in current]
-            current = []
-    return b"".join(x + b"\r\n" for x in out)
-
-
-def events_only(lines: list[bytes]) -> bytes:
-    """The session's events, without the responses to the capture client's own actions."""
-    out, current = [], []
-    for line in lines[1:]:
-        current.append(line)
-        if line == b"":
-            if current[0].startswith(b"Event: ") and not any(x.startswith(b"ActionID: ") for x in current):
-                out += current
-            current = []
-    return b"".join(x + b"\r\n" for x in out)
 
 
 def connect(monitor: AmiMonitor) -> tuple[object, StringTransport]:
@@ -131,3 +106,15 @@ def test_credentials_never_show_the_secret(tmp_path):
     creds = Credentials.from_environment({"IVR_AMI_USER": "monitor", "IVR_AMI_SECRET_FILE": str(secret_file)})
     assert creds.secret == "s3cret"
     assert "s3cret" not in repr(creds)
+
+
+def test_an_unreachable_asterisk_is_logged_once_and_shown_on_the_link(caplog):
+    clock = task.Clock()
+    monitor = AmiMonitor(LAB, clock)
+    with caplog.at_level(logging.ERROR, logger="ivr.ami"):
+        for _ in range(3):
+            monitor.clientConnectionFailed(Connector(), Failure(ConnectionRefusedError()))
+            clock.advance(monitor.delay + 1)
+    assert len([r for r in caplog.records if "cannot connect" in r.getMessage()]) == 1
+    assert monitor.link()["up"] is False
+    assert monitor.link()["why"].startswith("cannot connect: Connection was refused")

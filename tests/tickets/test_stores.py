@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from ivr.agi.simulator import QueueBehaviour
+from ivr.tickets.completion import CallEvent, EventKind
 from ivr.tickets.sqlite import SqliteStore
 from ivr.tickets.store import Query, StoreUnavailable, open_store
 from ivr.tickets.stub import StubOutcome
@@ -101,3 +102,25 @@ def test_urls_that_name_no_store_or_hold_a_password_are_refused(url):
     with pytest.raises(ValueError) as refused:
         open_store(url, environ={})
     assert "secret" not in str(refused.value)
+
+
+def test_call_events_complete_the_stub_whichever_lands_first_and_are_kept_once(store):
+    opening, closing = stubs_of(call(1, "12345", queues={"hotline-12345": QueueBehaviour.CALLER_HANGUP}))
+    first = numbered(opening, 1)
+    gave_up = CallEvent(first.uniqueid, EventKind.ABANDONED, NOW + timedelta(seconds=40), "hotline-12345", "", 33, 2)
+    store.put([first])
+    store.add_events([gave_up])
+    store.add_events([gave_up])  # a second monitor, or a replay
+    assert store.get(first.id).outcome is StubOutcome.IN_PROGRESS, "the engine may still route the call on"
+    store.put([numbered(closing, 1)])
+    stored = store.get(first.id)
+    assert (stored.outcome, stored.queue_wait) == (StubOutcome.ABANDONED, 33)
+    assert [s.what for s in stored.route].count("ami:abandoned") == 1
+    assert [s.id for s in store.find(Query(outcome="abandoned"))] == [first.id]
+
+
+def test_boards_of_several_monitors_are_kept_side_by_side(store):
+    store.put_board("m1", {"updated": 1.0, "queues": {}})
+    store.put_board("m2", {"updated": 2.0, "queues": {}})
+    store.put_board("m1", {"updated": 3.0, "queues": {}})
+    assert store.boards() == {"m1": {"updated": 3.0, "queues": {}}, "m2": {"updated": 2.0, "queues": {}}}

@@ -1,0 +1,149 @@
+"""What the monitor learns, into the store: call events beside the engine's stubs, stubs for the calls the
+dialplan carried without the engine, and the live board every PUBLISH_SECONDS.
+
+Writes run in threads, never on the reactor, one batch at a time. A store that fails keeps nothing from being
+learnt: the facts wait in memory and go with the next batch (an ALARM is logged once per outage). Fallback stubs go
+through the ticket book, so they are numbered with the monitor's own engine id and spooled when the store is down.
+The board is written whole each time: a dashboard that finds it older than a few seconds knows the monitor is gone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from twisted.internet import task, threads
+from twisted.internet.defer import Deferred, succeed
+from twisted.internet.interfaces import IReactorTime
+
+from ivr.ami.board import Abandoned, Answered, Fact, Fallback, QueueBoard, Transferred
+from ivr.calendar.deadlines import DeadlineClock
+from ivr.router.decide import CallFacts, Presentation, route
+from ivr.rules.model import Rules
+from ivr.tickets.book import TicketBook
+from ivr.tickets.completion import CallEvent, EventKind
+from ivr.tickets.fromcall import Channel, plan_stub
+from ivr.tickets.store import StoreUnavailable
+from ivr.tickets.stub import Stub, StubOutcome
+
+log = logging.getLogger("ivr.ami")
+PUBLISH_SECONDS = 1.0
+Runner = Callable[..., Deferred[Any]]
+
+
+class Recorder:
+    def __init__(
+        self, book: TicketBook, rules: Rules, name: str, clock: IReactorTime, run: Runner = threads.deferToThread
+    ) -> None:
+        """`run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+        self.book = book
+        self.rules = rules
+        self.name = name
+        self.clock = clock
+        self._run = run
+        self._deadlines = DeadlineClock(rules)
+        self._events: list[CallEvent] = []
+        self._stubs: list[Stub] = []
+        self._writing: Deferred[None] | None = None
+        self._failing = False
+        self._board: dict[str, Any] | None = None
+        self._board_of: Callable[[], dict[str, Any]] = lambda: {}
+        self._publisher = task.LoopingCall(self._tick)
+        self._publisher.clock = clock
+
+    def start(self, board: Callable[[], dict[str, Any]]) -> None:
+        """Publish `board()` (the monitor's board document) and retry what waits, every PUBLISH_SECONDS."""
+        self._board_of = board
+        self._publisher.start(PUBLISH_SECONDS, now=True)
+
+    def facts(self, facts: list[Fact]) -> None:
+        at = datetime.fromtimestamp(self.clock.seconds(), self.rules.timezone)
+        for fact in facts:
+            self._events.append(_event(fact, at))
+            if isinstance(fact, Fallback):
+                self._stubs.append(self._fallback_stub(fact, at))
+        self._flush()
+
+    def stop(self) -> Deferred[None]:
+        """Fires once what was learnt is written (or, with the store down, has been tried once more)."""
+        if self._publisher.running:
+            self._publisher.stop()
+        self._flush()
+        return self._writing or succeed(None)
+
+    def _tick(self) -> None:
+        self._board = self._board_of() or None
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._writing is not None or not (self._events or self._stubs or self._board):
+            return
+        events, stubs, board = self._events, self._stubs, self._board
+        self._events, self._stubs, self._board = [], [], None
+        self._writing = self._run(self._write, events, stubs, board)
+        self._writing.addCallbacks(self._written, self._failed, errbackArgs=(events, stubs))
+
+    def _write(self, events: list[CallEvent], stubs: list[Stub], board: dict[str, Any] | None) -> None:
+        """In a thread. Stubs first: an event never lands for a call whose fallback stub could not be made."""
+        if stubs and None in self.book.record(stubs):
+            raise StoreUnavailable("fallback stubs could be written neither to the store nor to the spool")
+        stubs.clear()  # recorded (in the store or the spool): not again if the events fail below
+        if events:
+            self.book.store.add_events(events)
+        if board is not None:
+            self.book.store.put_board(self.name, board)
+
+    def _written(self, result: None) -> None:
+        self._writing = None
+        if self._failing:
+            self._failing = False
+            log.warning("ticket store %s is back: the monitor's facts are written again", self.book.store.name)
+        self._flush()
+
+    def _failed(self, failure: Any, events: list[CallEvent], stubs: list[Stub]) -> None:
+        self._writing = None
+        self._events[:0] = events
+        self._stubs[:0] = stubs
+        if not self._failing:
+            self._failing = True
+            log.error(
+                "ALARM ticket store: %s: %d call fact(s) kept in memory and retried",
+                failure.getErrorMessage(),
+                len(self._events),
+            )
+
+    def _fallback_stub(self, fact: Fallback, at: datetime) -> Stub:
+        """The stub of a call the dialplan carried on without the engine. When the engine did make one (it was
+        cut off mid-call), the store keeps the engine's: this one is revision 0, never newer."""
+        caller = fact.caller if fact.caller.isdigit() else ""
+        facts = CallFacts(
+            dialed=fact.line,
+            at=at,
+            caller=caller or None,
+            presentation=Presentation.ALLOWED if caller else Presentation.UNKNOWN,
+        )
+        channel = Channel(fact.uniqueid, fact.linkedid, fact.channel)
+        stub = plan_stub(route(facts, self.rules), facts, channel, self.book.counter.engine, self._deadlines)
+        return replace(stub, outcome=StubOutcome.UNFINISHED)
+
+
+def _event(fact: Fact, at: datetime) -> CallEvent:
+    match fact:
+        case Answered():
+            return CallEvent(fact.uniqueid, EventKind.ANSWERED, at, fact.queue, fact.interface, fact.hold_seconds)
+        case Abandoned():
+            return CallEvent(
+                fact.uniqueid, EventKind.ABANDONED, at, fact.queue, wait=fact.hold_seconds, position=fact.position
+            )
+        case Transferred():
+            return CallEvent(fact.uniqueid, EventKind.TRANSFERRED, at, detail=f"{fact.how} to {fact.to or '?'}")
+        case Fallback():
+            return CallEvent(fact.uniqueid, EventKind.FALLBACK, at, detail=fact.stage)
+
+
+def board_document(name: str, board: QueueBoard, now: float, link: dict[str, Any], snapshots: int) -> dict[str, Any]:
+    """What the store keeps of one monitor for dashboards and `ivr queues`."""
+    return {"monitor": name, "updated": now, "link": link, "snapshots": snapshots, "queues": board.as_json(now)}

@@ -1,0 +1,44 @@
+"""Wiring of the monitor to a real reactor: the AMI connection, the recorder's timer, signals, a clean stop."""
+
+from __future__ import annotations
+
+import logging
+
+from twisted.internet import reactor as _reactor
+
+from ivr.ami.client import AmiMonitor, Credentials
+from ivr.ami.recorder import Recorder, board_document
+from ivr.rules.model import Rules
+from ivr.tickets.book import TicketBook
+
+log = logging.getLogger("ivr.ami")
+reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
+CONNECT_SECONDS = 5.0
+
+
+def monitor(host: str, port: int, name: str, credentials: Credentials, rules: Rules, book: TicketBook) -> int:
+    recorder = Recorder(book, rules, name, reactor)
+    ami = AmiMonitor(credentials, reactor, on_facts=recorder.facts)
+    reactor.connectTCP(host, port, ami, timeout=CONNECT_SECONDS)
+    log.info(
+        "ivr monitor %s: AMI at %s:%d as %s, tickets %s (fallback stubs as %s)",
+        name,
+        host,
+        port,
+        credentials.username,
+        book.store.name,
+        book.counter.engine,
+    )
+
+    def document() -> dict[str, object]:
+        return board_document(name, ami.board, reactor.seconds(), ami.link(), ami.snapshots)
+
+    def stop() -> object:
+        ami.stopTrying()
+        return recorder.stop()
+
+    reactor.callWhenRunning(recorder.start, document)
+    reactor.addSystemEventTrigger("before", "shutdown", stop)
+    reactor.run()
+    book.close()
+    return 0

@@ -1,0 +1,80 @@
+"""`ivr monitor`: the AMI client that keeps the live queue board in the store and completes ticket stubs.
+Settings from options or the environment (IVR_*); the AMI login only from the environment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import socket
+from pathlib import Path
+from typing import Any
+
+from ivr.cli.route import UsageError
+from ivr.cli.serve import add_store_argument, env
+
+DEFAULT_SPOOL = "monitor-spool"
+DEFAULT_ENGINE_ID = "m1"
+
+
+def add_parser(commands: Any, default_rules: str) -> None:
+    parser = commands.add_parser(
+        "monitor",
+        help="follow Asterisk's queues over AMI; complete ticket stubs",
+        description="Log in to Asterisk's AMI (IVR_AMI_USER, IVR_AMI_SECRET or IVR_AMI_SECRET_FILE), keep the live "
+        "board of every queue in the ticket store, and store what Asterisk reports about each call: who answered "
+        "after how long, who gave up where, transfers, and calls the dialplan carried without the engine (those "
+        "get a stub numbered with --engine-id). Reconnects with backoff; every (re)connect rebuilds the board. "
+        "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_RULES, "
+        "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL).",
+    )
+    parser.add_argument("--ami-host", default=env("IVR_AMI_HOST", "127.0.0.1"), help="Asterisk's AMI address")
+    parser.add_argument("--ami-port", type=int, default=int(env("IVR_AMI_PORT", "5038")), help="AMI TCP port")
+    parser.add_argument(
+        "--name",
+        default=env("IVR_MONITOR_NAME", socket.gethostname()),
+        help="this monitor's name on the boards (default: the host name)",
+    )
+    parser.add_argument("--rules", default=env("IVR_RULES", default_rules), help="rules file")
+    add_store_argument(parser)
+    parser.add_argument(
+        "--engine-id",
+        default=env("IVR_MONITOR_ENGINE_ID", DEFAULT_ENGINE_ID),
+        help=f"the id part of the stubs this monitor makes for fallback calls (default: {DEFAULT_ENGINE_ID}); "
+        "must differ from every engine's",
+    )
+    parser.add_argument(
+        "--spool",
+        default=env("IVR_MONITOR_SPOOL", DEFAULT_SPOOL),
+        metavar="DIR",
+        help=f"this monitor's own folder for its id counter and stubs waiting for the store (default: {DEFAULT_SPOOL})",
+    )
+    parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ivr.ami.client import Credentials
+    from ivr.ami.run import monitor  # imports the reactor: only when monitoring
+    from ivr.rules.loader import load_rules
+    from ivr.tickets.book import TicketBook
+    from ivr.tickets.ids import check_engine_id
+    from ivr.tickets.spool import SpoolBusy
+
+    if not 0 < args.ami_port <= 65535:
+        raise UsageError(f"--ami-port: {args.ami_port} is not a TCP port")
+    try:
+        credentials = Credentials.from_environment()
+        check_engine_id(args.engine_id)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
+    rules = load_rules(Path(args.rules))
+    try:
+        book = TicketBook.open(args.store, Path(args.spool), args.engine_id)
+    except ValueError as exc:
+        raise UsageError(f"--store: {exc}") from None
+    except SpoolBusy as exc:
+        raise UsageError(f"--spool: {exc}") from None
+    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return monitor(args.ami_host, args.ami_port, args.name, credentials, rules, book)

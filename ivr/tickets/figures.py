@@ -1,0 +1,106 @@
+"""Today's figures of the centre, per queue and per original line, from the stored (completed) stubs.
+
+Asterisk's own QueueParams counters run from module load, and the AMI events of an outage are lost; the stubs
+survive both, so the day's figures are counted from them, in the rules' zone. Definitions:
+- offered: calls whose last queue was this one (the stub's `queue`);
+- answered: answered by a person (an agent; or transferred on after that);
+- abandoned: per line and in all, the caller gave up (the stub's outcome); per queue, the call left the queue
+  without an agent, as Asterisk counts it: the caller gave up, or the queue let it go (LEAVEEMPTY, TIMEOUT)
+  and the plan went on;
+- average wait: of the answered calls; longest wait: of answered and abandoned calls;
+- service level: answered within SERVICE_LEVEL_SECONDS / offered (GB/T 33358-2016 uses 15 s);
+- connection rate: answered / offered (the plan expects at least 95%).
+Pure: no I/O, no clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ivr.tickets.store import Query
+from ivr.tickets.stub import Stub, StubOutcome
+
+SERVICE_LEVEL_SECONDS = 15
+CONNECTION_RATE_EXPECTED = 0.95
+_PERSON = {StubOutcome.ANSWERED, StubOutcome.TRANSFERRED}
+
+
+@dataclass(frozen=True)
+class Figures:
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_in_time: int = 0
+    total_wait: int = 0
+    longest_wait: int = 0
+
+    @property
+    def average_wait(self) -> float | None:
+        return self.total_wait / self.answered if self.answered else None
+
+    @property
+    def service_level(self) -> float | None:
+        return self.answered_in_time / self.offered if self.offered else None
+
+    @property
+    def connection_rate(self) -> float | None:
+        return self.answered / self.offered if self.offered else None
+
+    def add(self, stub: Stub, abandoned: bool) -> Figures:
+        wait = stub.queue_wait or 0
+        answered = stub.outcome in _PERSON
+        return Figures(
+            offered=self.offered + 1,
+            answered=self.answered + answered,
+            abandoned=self.abandoned + abandoned,
+            answered_in_time=self.answered_in_time + (answered and wait <= SERVICE_LEVEL_SECONDS),
+            total_wait=self.total_wait + (wait if answered else 0),
+            longest_wait=max(self.longest_wait, wait if answered or abandoned else 0),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "average_wait": self.average_wait,
+            "service_level": self.service_level,
+            "connection_rate": self.connection_rate,
+        }
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    day: date
+    queues: dict[str, Figures]
+    lines: dict[str, Figures]  # offered here means calls received on the line, queued or not
+    total: Figures
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "day": self.day.isoformat(),
+            "queues": {name: f.as_json() for name, f in self.queues.items()},
+            "lines": {number: f.as_json() for number, f in self.lines.items()},
+            "total": self.total.as_json(),
+        }
+
+
+def day_query(day: date, zone: ZoneInfo) -> Query:
+    """The stubs received on `day` in the rules' zone (midnight to midnight, whatever the machine's zone)."""
+    start = datetime.combine(day, time(), zone)
+    return Query(since=start, until=datetime.combine(day + timedelta(days=1), time(), zone))
+
+
+def day_figures(day: date, stubs: Iterable[Stub]) -> DayFigures:
+    queues: dict[str, Figures] = {}
+    lines: dict[str, Figures] = {}
+    total = Figures()
+    for stub in stubs:
+        gave_up = stub.outcome is StubOutcome.ABANDONED
+        lines[stub.line] = lines.get(stub.line, Figures()).add(stub, gave_up)
+        total = total.add(stub, gave_up)
+        if stub.queue:
+            left = gave_up or (stub.outcome not in _PERSON and any(s.what == "ami:abandoned" for s in stub.route))
+            queues[stub.queue] = queues.get(stub.queue, Figures()).add(stub, left)
+    return DayFigures(day, dict(sorted(queues.items())), dict(sorted(lines.items())), total)

@@ -1,0 +1,104 @@
+"""`ivr monitor` end to end: a real engine routes the captured calls (its stubs), a real monitor follows the
+loopback AMI peer replaying what Asterisk said about them, and `ivr queues` shows the outcome the transcripts
+record. Nothing here writes a figure into the model: every figure comes from replayed Asterisk bytes."""
+
+from __future__ import annotations
+
+import pytest
+
+from ivr.agi.simulator import QueueBehaviour, SimulatedCall
+from ivr.serve.callclient import call_engine
+from tests.ami.monitor import queues, start_monitor, wait_for
+from tests.ami.peer import LAB_SECRET, AmiPeer
+from tests.serve.engine import copy_rules, start_engine
+
+# The calls of the captures, as the engine saw them over AGI (agi-02, agi-07b, agi-08).
+AMI_02 = SimulatedCall("12345", uniqueid="1795849801.5", linkedid="1795849801.4")
+AMI_07B = SimulatedCall(
+    "12345", uniqueid="1795849861.41", linkedid="1795849861.40", queues={"hotline-12345": QueueBehaviour.LEAVEEMPTY}
+)
+AMI_08 = SimulatedCall(
+    "12345", uniqueid="1795849873.47", linkedid="1795849873.46", queues={"hotline-12345": QueueBehaviour.CALLER_HANGUP}
+)
+
+
+@pytest.fixture
+def centre(tmp_path):
+    """Engine and monitor sharing one SQLite store; yields (peer, monitor, store URL, rules)."""
+    store = f"sqlite:///{tmp_path / 'tickets.db'}"
+    engine = start_engine(tmp_path, "--store", store, "--spool", str(tmp_path / "spool"))
+    try:
+        for call in (AMI_02, AMI_07B, AMI_08):
+            call_engine("127.0.0.1", engine.port, call)
+    finally:
+        engine.stop()
+    with AmiPeer() as peer:
+        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, engine.rules)
+        try:
+            yield peer, monitor, store, engine.rules
+        finally:
+            monitor.stop()
+
+
+def queue(view, name):
+    return next(q for q in view["queues"] if q["queue"] == name)
+
+
+def test_the_model_matches_what_asterisk_did_in_every_captured_scenario(centre):
+    peer, _, store, rules = centre
+    peer.wait_actions("queuestatus", 1)
+    view = wait_for("the board from the snapshot", lambda: (v := queues(store, rules))["warning"] == "" and v)
+    assert queue(view, "hotline-12345")["staff"]["free"] == 1, "Agent One, from the captured QueueStatus"
+
+    peer.play("ami-02-queue-connect.txt")
+    answered = wait_for("ami-02 answered", lambda: queue(queues(store, rules), "hotline-12345")["today"]["answered"])
+    assert answered == 1
+
+    peer.play("ami-07b-queue-empty-leavewhenempty.txt")
+    left = wait_for("ami-07b abandoned", lambda: _today(store, rules, "hotline-empty-leave"))
+    assert (left["abandoned"], left["answered"]) == (1, 0), "left the empty queue without an agent"
+
+    peer.play("ami-actions.txt")
+    hung_up = wait_for("ami-08 abandoned", lambda: _today(store, rules, "hotline-empty-wait"))
+    assert hung_up["abandoned"] == 1
+    view = queues(store, rules)
+    today = queue(view, "hotline-12345")["today"]
+    assert (today["offered"], today["service_level"], today["connection_rate"]) == (1, 1.0, 1.0), (
+        "the other two calls waited in the queues Asterisk names"
+    )
+    assert view["total"]["abandoned"] == 1, "only ami-08's caller gave up; 07b's call went on to the instruction"
+    assert {line["line"]: line["offered"] for line in view["lines"]} == {"12345": 3}
+
+
+def _today(store, rules, name):
+    found = [q for q in queues(store, rules)["queues"] if q["queue"] == name]
+    return found[0]["today"] if found and found[0]["today"]["offered"] else None
+
+
+def test_asterisk_shutdown_shows_link_down_then_the_board_is_rebuilt(centre):
+    peer, monitor, store, rules = centre
+    wait_for("live", lambda: queues(store, rules)["warning"] == "")
+    peer.shutdown()
+    down = wait_for("link down on the board", lambda: "shut down" in (w := queues(store, rules)["warning"]) and w)
+    assert down == "AMI link down: Asterisk shut down (Cleanly)"
+    peer.wait_logins(2)
+    peer.wait_actions("queuestatus", 2)
+    wait_for("live again", lambda: queues(store, rules)["warning"] == "")
+    assert monitor.log_text().count("AMI link up as lab") == 2
+
+
+def test_a_bad_secret_is_refused_logged_once_and_never_shown(tmp_path):
+    store = f"sqlite:///{tmp_path / 'tickets.db'}"
+    rules = copy_rules(tmp_path)
+    with AmiPeer(secret="the-real-one") as peer:
+        monitor = start_monitor(tmp_path, peer.port, store, "a-wrong-secret", rules)
+        try:
+            wait_for("two refused logins", lambda: peer.refusals >= 2, timeout=30)
+            view = wait_for("a board", lambda: (v := queues(store, rules))["monitors"] and v)
+        finally:
+            monitor.stop()
+    assert view["warning"] == "AMI link down: login refused: Authentication failed"
+    log = monitor.log_text()
+    assert log.count("AMI login as lab refused: Authentication failed") == 1
+    assert "a-wrong-secret" not in log
+    assert "denied" not in peer.actions, "nothing before Login"

@@ -1,0 +1,113 @@
+"""The recorder: what the monitor learns lands in a real SQLite store as call events, fallback stubs and the
+board; a store that fails loses nothing. Transfers and IvrFallback arrive as AMI messages shaped like the captured
+ones (a captured UserEvent with our dialplan's fields; a BlindTransfer with the fields Asterisk documents)."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from pathlib import Path
+
+from twisted.internet import task
+from twisted.internet.defer import maybeDeferred
+
+from ivr.ami.board import Fallback, QueueBoard, Transferred
+from ivr.ami.protocol import Message
+from ivr.ami.recorder import Recorder
+from ivr.tickets.book import TicketBook
+from ivr.tickets.store import Query, StoreUnavailable
+from ivr.tickets.stub import StubOutcome
+from tests.ami.test_board import messages
+from tests.tickets.calls import RULES
+
+CAPTURED_USER_EVENT = next(m for m in messages("ami-02-queue-connect.txt") if m.get("UserEvent") == "LabAfterAGI")
+FALLBACK_FIELDS = (("UserEvent", "IvrFallback"), ("Line", "12396"), ("Stage", "queue:hotline-12345"),
+                   ("AgiStatus", "FAILURE"), ("QueueStatus", ""), ("DialStatus", ""))  # fmt: skip
+
+
+def ivr_fallback() -> Message:
+    """The captured UserEvent with the fields our generated dialplan's UserEvent(IvrFallback, ...) sends."""
+    head = tuple((k, v) for k, v in CAPTURED_USER_EVENT.fields if k not in {"UserEvent", "AGISTATUS", "IVR_LINE",
+                                                                             "DIALSTATUS", "QUEUESTATUS"})  # fmt: skip
+    return Message(head + FALLBACK_FIELDS)
+
+
+def blind_transfer(result: str = "Success") -> Message:
+    return Message(
+        (
+            ("Event", "BlindTransfer"),
+            ("Result", result),
+            ("TransfererUniqueid", "1795849802.6"),
+            ("TransfereeUniqueid", "1795849801.5"),
+            ("IsExternal", "No"),
+            ("Context", "ivr-linkage"),
+            ("Extension", "12396"),
+        )
+    )
+
+
+def recorder(tmp_path: Path, clock: task.Clock) -> Recorder:
+    book = TicketBook.open(f"sqlite:///{tmp_path / 'tickets.db'}", tmp_path / "spool", "m1")
+    return Recorder(book, RULES, "m1", clock, run=maybeDeferred)
+
+
+def test_board_reads_transfers_and_fallbacks_and_ignores_failed_transfers():
+    board = QueueBoard()
+    assert board.apply(blind_transfer(), 0.0) == [Transferred("1795849801.5", "blind", "12396@ivr-linkage")]
+    assert board.apply(blind_transfer("Fail"), 0.0) == []
+    (fallback,) = board.apply(ivr_fallback(), 0.0)
+    assert fallback == Fallback(
+        "1795849801.5", "1795849801.4", "Local/1002@from-pstn-00000002;2", "13800138000", "12396",
+        "queue:hotline-12345", "FAILURE",
+    )  # fmt: skip
+
+
+def test_a_fallback_call_gets_a_stub_numbered_by_the_monitor_and_a_transfer_completes_it(tmp_path):
+    clock = task.Clock()
+    clock.advance(1795849801)
+    rec = recorder(tmp_path, clock)
+    board = QueueBoard()
+    rec.facts(board.apply(ivr_fallback(), clock.seconds()))
+    rec.facts(board.apply(blind_transfer(), clock.seconds()))
+    (stub,) = rec.book.store.find(Query())
+    assert stub.id.endswith("-m1-000001") and stub.engine == "m1"
+    assert (stub.line, stub.department, stub.caller) == ("12396", RULES.lines["12396"].department.id, "13800138000")
+    assert stub.outcome is StubOutcome.TRANSFERRED
+    assert stub.stage == "fallback:queue:hotline-12345"
+    assert [s.what for s in stub.route] == ["ami:fallback", "ami:transferred"]
+
+
+class FailingStore:
+    """The real store, unreachable until `back` is set."""
+
+    def __init__(self, store):
+        self.store, self.back, self.name = store, False, store.name
+
+    def __getattr__(self, name):
+        if not self.back:
+            raise StoreUnavailable(f"{self.name}: connection refused")
+        return getattr(self.store, name)
+
+
+def test_a_store_outage_keeps_the_facts_and_logs_one_alarm(tmp_path, caplog):
+    clock = task.Clock()
+    clock.advance(1795849801)
+    rec = recorder(tmp_path, clock)
+    real = rec.book.store
+    rec.book.store = FailingStore(real)
+    board = QueueBoard()
+    with caplog.at_level(logging.ERROR, logger="ivr.ami"):
+        rec.facts(board.apply(blind_transfer(), clock.seconds()))
+        rec.start(lambda: {"monitor": "m1"})
+        for _ in range(3):
+            clock.advance(1.0)
+    assert [r.getMessage() for r in caplog.records if "ALARM" in r.getMessage()] == [
+        f"ALARM ticket store: {real.name}: connection refused: 1 call fact(s) kept in memory and retried"
+    ]
+    rec.book.store.back = True
+    clock.advance(1.0)
+    assert real.boards() == {"m1": {"monitor": "m1"}}
+    rec.stop()
+    with sqlite3.connect(tmp_path / "tickets.db") as db:
+        kept = db.execute("SELECT uniqueid, key FROM call_events").fetchall()
+    assert kept == [("1795849801.5", "transferred")], "the kept fact was written once the store was back"

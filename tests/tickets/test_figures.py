@@ -1,0 +1,47 @@
+"""Today's figures from completed stubs: the definitions of the module docstring, by table."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+
+from ivr.tickets.figures import day_figures, day_query
+from ivr.tickets.stub import RouteStep, StubOutcome
+from tests.tickets.calls import NOW, ZONE, call, stubs_of
+
+_, BASE = stubs_of(call(1))
+
+
+def stub(outcome, wait=None, queue="hotline-12345", line="12345", left=False):
+    route = (RouteStep(NOW, "ami:abandoned", f"{queue} at position 1 after {wait} s"),) if left else ()
+    return replace(BASE, outcome=outcome, queue_wait=wait, queue=queue, line=line, route=route)
+
+
+def test_queue_and_line_figures():
+    stubs = [
+        stub(StubOutcome.ANSWERED, 5),
+        stub(StubOutcome.ANSWERED, 20),  # answered, but not within 15 s
+        stub(StubOutcome.TRANSFERRED, 15, line="12396"),  # a person answered, then passed it on
+        stub(StubOutcome.ABANDONED, 40, left=True),
+        stub(StubOutcome.INSTRUCTED, 30, left=True),  # the queue let it go (TIMEOUT); the caller heard the end
+        stub(StubOutcome.HUNG_UP_IN_PROMPT, None, queue=""),  # never reached a queue
+    ]
+    day = day_figures(NOW.date(), stubs)
+    q = day.queues["hotline-12345"]
+    assert (q.offered, q.answered, q.abandoned, q.answered_in_time) == (5, 3, 2, 2)
+    assert (q.average_wait, q.longest_wait) == (40 / 3, 40)
+    assert (q.service_level, q.connection_rate) == (2 / 5, 3 / 5)
+    assert (day.total.offered, day.total.abandoned) == (6, 1), "per line and in all: only the caller who gave up"
+    assert {n: (f.offered, f.answered) for n, f in day.lines.items()} == {"12345": (5, 2), "12396": (1, 1)}
+    assert list(day.queues) == ["hotline-12345"]
+
+
+def test_no_call_means_no_rate_rather_than_zero():
+    day = day_figures(NOW.date(), [])
+    assert (day.total.service_level, day.total.connection_rate, day.total.average_wait) == (None, None, None)
+
+
+def test_today_is_midnight_to_midnight_in_the_rules_zone():
+    query = day_query(date(2026, 11, 26), ZONE)
+    assert query.since == datetime(2026, 11, 26, tzinfo=ZONE)
+    assert query.until - query.since == timedelta(days=1)
