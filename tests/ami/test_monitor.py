@@ -4,10 +4,16 @@ record. Nothing here writes a figure into the model: every figure comes from rep
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+
 import pytest
 
 from ivr.agi.simulator import QueueBehaviour, SimulatedCall
+from ivr.cli.queues import CLEAR
 from ivr.serve.callclient import call_engine
+from ivr.tickets.store import open_store
 from tests.ami.monitor import queues, start_monitor, wait_for
 from tests.ami.peer import LAB_SECRET, AmiPeer
 from tests.serve.engine import copy_rules, start_engine
@@ -96,9 +102,41 @@ def test_a_bad_secret_is_refused_logged_once_and_never_shown(tmp_path):
             wait_for("two refused logins", lambda: peer.refusals >= 2, timeout=30)
             view = wait_for("a board", lambda: (v := queues(store, rules))["monitors"] and v)
         finally:
-            monitor.stop()
+            assert monitor.stop() == 0, "SIGTERM stops the monitor cleanly"
     assert view["warning"] == "AMI link down: login refused: Authentication failed"
     log = monitor.log_text()
     assert log.count("AMI login as lab refused: Authentication failed") == 1
     assert "a-wrong-secret" not in log
     assert "denied" not in peer.actions, "nothing before Login"
+
+
+def test_queues_watch_prints_again_until_interrupted(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    store.put_board("m1", {"monitor": "m1", "updated": 0.0, "link": {"up": True, "since": 0.0, "why": ""},
+                           "snapshots": 1, "queues": {}})  # fmt: skip
+    rules = copy_rules(tmp_path)
+    watch = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "ivr.cli.main",
+            "queues",
+            "--watch",
+            "0.2",
+            "--store",
+            store.name,
+            "--rules",
+            str(rules),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    screens = ""
+    for line in watch.stdout:
+        screens += line
+        if screens.count(CLEAR) == 2:
+            break
+    assert screens.count(CLEAR) == 2, "printed again"
+    watch.send_signal(signal.SIGINT)
+    assert watch.wait(timeout=10) == 0
+    assert "WARNING: queue board not updated for" in screens, "a board from 1970 is stale"
