@@ -12,7 +12,22 @@ import os
 import sys
 from collections.abc import Sequence
 
-from ivr.cli import agi, call, check, deadlines, dialplan, monitor, prompts, queues, route, serve, tickets
+from ivr.cli import (
+    agi,
+    call,
+    check,
+    deadlines,
+    dialplan,
+    diff,
+    explain,
+    graph,
+    monitor,
+    prompts,
+    queues,
+    route,
+    serve,
+    tickets,
+)
 from ivr.rules.yamlsource import RulesError
 from ivr.tickets.store import StoreUnavailable
 
@@ -32,6 +47,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     check.add_parser(commands, default_rules())
     route.add_parser(commands, default_rules())
+    diff.add_parser(commands, default_rules())
+    explain.add_parser(commands, default_rules())
+    graph.add_parser(commands, default_rules())
     deadlines.add_parser(commands, default_rules())
     prompts.add_parser(commands, default_rules())
     serve.add_parser(commands, default_rules())

@@ -8,8 +8,9 @@ import re
 from datetime import datetime
 from typing import Any
 
+from ivr.admin.words import say
 from ivr.router.decide import CallFacts, Presentation, route
-from ivr.router.plan import Answer, DialSeat, EmergencyNumberRefused, Hangup, Plan, Play, QueueCall, SetVariable, Step
+from ivr.router.plan import EmergencyNumberRefused, Plan
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Rules
 
@@ -130,30 +131,5 @@ def describe(plan: Plan, rules: Rules, at: datetime) -> list[str]:
     if plan.flags:
         out.append("notes: " + ", ".join(flag.value for flag in plan.flags))
     out.append("steps:")
-    out.extend(f"  {i}. {_say(step, rules)}" for i, step in enumerate(plan.steps, start=1))
+    out.extend(f"  {i}. {say(step, rules)}" for i, step in enumerate(plan.steps, start=1))
     return out
-
-
-def _say(step: Step, rules: Rules) -> str:
-    match step:
-        case Answer():
-            return "Answer the call."
-        case SetVariable(name=name, value=value):
-            return f"Set channel variable {name}={value}."
-        case Play(prompt=prompt, text_zh=text):
-            return f"Play {prompt}: 「{text}」 ({rules.prompts[prompt].text_en})"
-        case QueueCall(destination=name, queue=queue, timeout=timeout):
-            q = rules.queues[name]
-            return (
-                f"Queue the caller in {queue} ({q.name_en}) for up to {timeout} s; "
-                "if an agent answers, the plan ends there, otherwise go on."
-            )
-        case DialSeat(destination=name, dial=dial, ring_timeout=ring):
-            seat = rules.seats[name]
-            return (
-                f"Transfer to the department seat {name} ({seat.name_en}) via {dial}, ringing up to {ring} s; "
-                "if it answers, the plan ends there; if busy, unanswered or unreachable, go on."
-            )
-        case Hangup():
-            return "Hang up."
-    raise AssertionError(f"unknown step {step!r}")

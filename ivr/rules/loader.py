@@ -56,10 +56,11 @@ MODES = tuple(mode.value for mode in Mode)
 T = TypeVar("T")
 
 
-def load_rules(path: Path | str) -> Rules:
-    """The validated rule set in `path`, or RulesError listing every problem in it."""
+def load_rules(path: Path | str, data: bytes | None = None) -> Rules:
+    """The validated rule set in `path`, or RulesError listing every problem in it. With `data` (a file read from
+    standard input), `path` only names it in problems and anchors the prompt manifest's relative path."""
     path = Path(path)
-    root = read_yaml(path)
+    root = read_yaml(path, data=data)
     problems = Problems(str(path))
     rules = _RulesBuilder(path, Reader(problems)).build(root)
     if problems.items or rules is None:

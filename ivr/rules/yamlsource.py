@@ -97,14 +97,16 @@ def _line_of_offset(data: bytes, offset: int) -> tuple[int, int]:
     return line, col
 
 
-def read_yaml(path: Path, shown_as: str | None = None) -> Node:
-    """Compose `path` into a node tree, or raise RulesError with the one problem that stopped it."""
+def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None) -> Node:
+    """Compose `path` into a node tree, or raise RulesError with the one problem that stopped it. `data`, when
+    given, is the file's content already read (standard input), checked exactly as a file's would be."""
     name = shown_as or str(path)
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
-    except OSError as exc:
-        raise RulesError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+    if data is None:
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+        except OSError as exc:
+            raise RulesError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
     if len(data) > MAX_FILE_BYTES:
         raise RulesError([Problem(name, 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:
