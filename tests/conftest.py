@@ -23,6 +23,8 @@ prompts:
   stopped-12396: {zh: 已停止, en: Stopped}
   dept-unavailable: {zh: 无法接听, en: Unavailable}
   all-busy: {zh: 全忙, en: Busy}
+  rating: {zh: 请评价, en: Please rate}
+  rating-thanks: {zh: 谢谢, en: Thanks}
 """
 
 # A small but complete rules file: one line of each mode. Tests break one thing in it at a time.

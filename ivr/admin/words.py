@@ -27,11 +27,12 @@ def say(step: Step, rules: Rules) -> str:
             return f"Set channel variable {name}={value}."
         case Play(prompt=prompt, text_zh=text):
             return f"Play {prompt}: 「{text}」 ({rules.prompts[prompt].text_en})"
-        case QueueCall(destination=name, queue=queue, timeout=timeout):
+        case QueueCall(destination=name, queue=queue, timeout=timeout, rating=rating):
             q = rules.queues[name]
+            after = " (with the satisfaction rating once the agent hangs up)" if rating else ""
             return (
                 f"Queue the caller in {queue} ({q.name_en}) for up to {timeout} s; "
-                "if an agent answers, the plan ends there, otherwise go on."
+                f"if an agent answers, the plan ends there{after}; otherwise go on."
             )
         case DialSeat(destination=name, dial=dial, ring_timeout=ring):
             seat = rules.seats[name]

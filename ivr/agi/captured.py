@@ -15,6 +15,7 @@ STREAM_PLAYED = "200 result=0 endpos=11234"
 STREAM_MISSING = "200 result=-1 endpos=0"
 STREAM_HUNG_UP = "200 result=-1 endpos=28000"
 UNSET = "200 result=0"
+GET_DATA_TIMEOUT = "200 result= (timeout)"
 
 # Values Asterisk returned to GET VARIABLE in the captures, as `200 result=1 (VALUE)`.
 VALUES = frozenset(
@@ -79,3 +80,14 @@ def value(text: str) -> str:
     if text not in VALUES | SYNTHESIZED_VALUES | AMI_VALUES and not CHANNEL_ID.fullmatch(text):
         raise ValueError(f"no captured GET VARIABLE reply carries {text!r}")
     return f"200 result=1 ({text})"
+
+
+def digits(keys: str) -> str:
+    """GET DATA's reply for the keys a caller pressed, in the format of agi-01b's `200 result=12`. The only reply
+    line not captured verbatim: the lab pressed 1 and 2 (and 5 and 7, for other commands), not every digit."""
+    if not DTMF.fullmatch(keys):
+        raise ValueError(f"{keys!r} is not something a caller can press")
+    return f"200 result={keys}"
+
+
+DTMF = re.compile(r"[0-9*#]{1,32}")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
 
+from ivr.agi import rating
 from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES, Ending, Outcome, decide
 from ivr.agi.protocol import AgiEnvironment, Event, Hangup, Reply, format_command
 from ivr.privacy import mask_number
@@ -144,6 +145,7 @@ class PlanExecutor:
         self.outcomes: list[tuple[str, Outcome]] = []
         self.linkedid = ""
         self.ticket_id: str | None = None
+        self.rating: tuple[rating.Rating, rating.NotRated | None] | None = None  # None: the call is not rated
         self._s = _Session()
         self._script: Generator[Command, Reply, CallResult] | None = None
         self._waiting = False
@@ -286,13 +288,17 @@ class PlanExecutor:
                         continue
                     reply = yield Command("STREAM FILE", (prompt, ""))
                     self._after_prompt(prompt, reply)
-                case QueueCall(destination=name, queue=queue, timeout=timeout):
+                case QueueCall(destination=name, queue=queue, timeout=timeout, rating=rated):
                     # Option t: the agent may transfer the caller with the DTMF transfer key (linkage to
                     # 110/119/120/122 and the utilities, see the generated dialplan's TRANSFER_CONTEXT).
+                    # Option c: the caller comes back here when the agent hangs up, to be asked for a rating.
+                    options = "tc" if rated else "t"
                     ended = yield from self._connect(
-                        f"queue:{name}", "Queue", f"{queue},t,,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
+                        f"queue:{name}", "Queue", f"{queue},{options},,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
                     )
                     if ended is not None:
+                        if rated and ended is CallResult.ANSWERED:
+                            yield from self._rate()
                         return ended
                 case DialSeat(destination=name, dial=dial, ring_timeout=ring):
                     ended = yield from self._connect(
@@ -358,6 +364,32 @@ class PlanExecutor:
         if outcome.next_step:
             return None
         return (yield from self._finish(outcome))
+
+    def _rate(self) -> Generator[Command, Reply, None]:
+        """Ask for the rating; IVR_STAGE is `done` already, so an engine gone meanwhile never re-queues."""
+        if self._s.dead:
+            self.rating = (rating.Rating.NOT_RATED, rating.NotRated.CALLER_HUNG_UP)
+            return
+        why = rating.NotRated.TIMED_OUT
+        for _ in range(rating.ATTEMPTS):
+            reply = yield Command("GET DATA", (rating.QUESTION, str(rating.TIMEOUT_MS), "1"))
+            answer = rating.read(reply)
+            if isinstance(answer, rating.Rating):
+                self.rating = (answer, None)
+                self._note("rated", answer.value)
+                break
+            why = answer
+            if answer is rating.NotRated.CALLER_HUNG_UP or self._s.dead:
+                why = rating.NotRated.CALLER_HUNG_UP
+                self._s.dead = True
+                break
+        else:
+            self._note("not-rated", why.value)
+        if self.rating is None:
+            self.rating = (rating.Rating.NOT_RATED, why)
+        if not self._s.dead:
+            reply = yield Command("STREAM FILE", (rating.THANKS, ""))
+            self._after_prompt(rating.THANKS, reply)
 
     def _finish(self, outcome: Outcome) -> Generator[Command, Reply, CallResult]:
         if outcome.answered:

@@ -30,6 +30,7 @@ DEAD_REFUSED = frozenset({"ANSWER", "GET", "HANGUP", "SAY", "STREAM", "WAIT"})
 
 
 MAX_EXCHANGES = 500
+HANG_UP = "hang-up"  # a rating key: the caller hangs up during the question
 
 
 class SimulatorError(Exception):
@@ -76,6 +77,9 @@ class SimulatedCall:
     uniqueid: str = "1795849801.5"
     linkedid: str = "1795849801.4"
     agent: str = "Local/agent1@agents"
+    # What the caller does at each GET DATA (the rating question), in order: keys pressed, "" for nothing (the
+    # timeout), or HANG_UP. Past the end: nothing.
+    rating_keys: tuple[str, ...] = ()
 
 
 @dataclass
@@ -88,6 +92,7 @@ class AsteriskSimulator:
     _buffer: bytes = b""
     _hangup_before_next_reply: bool = False
     _replies: int = 0
+    _questions: int = 0
 
     def open(self) -> bytes:
         """The environment block Asterisk sends as soon as the TCP connection is up."""
@@ -167,6 +172,8 @@ class AsteriskSimulator:
             return [captured.OK]
         if verb.startswith("STREAM FILE") and len(words) == 4:
             return self._stream(words[2])
+        if verb.startswith("GET DATA") and len(words) >= 3:
+            return self._get_data()
         raise SimulatorError(f"no captured reply for {' '.join(words)!r}")
 
     def _stream(self, prompt: str) -> list[str]:
@@ -176,6 +183,14 @@ class AsteriskSimulator:
             self.dead = True
             return [captured.STREAM_HUNG_UP, captured.HANGUP]
         return [captured.STREAM_PLAYED]
+
+    def _get_data(self) -> list[str]:
+        keys = self.call.rating_keys[self._questions] if self._questions < len(self.call.rating_keys) else ""
+        self._questions += 1
+        if keys == HANG_UP:
+            self.dead = True
+            return [captured.MINUS_ONE, captured.HANGUP]
+        return [captured.digits(keys) if keys else captured.GET_DATA_TIMEOUT]
 
     def _exec(self, app: str, data: str) -> list[str]:
         parts = data.split(",")

@@ -13,6 +13,7 @@ from ivr.cli.serve import add_store_argument
 from ivr.cli.table import table
 from ivr.rules.loader import load_rules
 from ivr.tickets.export import csv_bytes, due_text, json_text, route_text
+from ivr.tickets.figures import ratings_by
 from ivr.tickets.store import Query, TicketStore, open_store
 from ivr.tickets.stub import Stub, StubOutcome
 
@@ -34,6 +35,10 @@ def add_parser(commands: Any, default_rules: str) -> None:
     show.add_argument("--json", action="store_true", help="print the stub as JSON")
     _add_common(show)
     show.set_defaults(run=run_show)
+    ratings = actions.add_parser("ratings", help="satisfaction ratings per line and per agent")
+    _add_query(ratings, default_rules)
+    ratings.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ratings.set_defaults(run=run_ratings)
     export = actions.add_parser("export", help="every matching stub as CSV (UTF-8 with BOM, for Excel) or JSON")
     _add_query(export, default_rules)
     export.add_argument("--format", choices=["csv", "json"], default="csv", help="default: csv")
@@ -61,12 +66,31 @@ def run_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json_text(stubs))
         return 0
-    rows = [("id", "received", "line", "outcome", "caller", "wait", "answered by")]
+    rows = [("id", "received", "line", "outcome", "caller", "wait", "rating", "answered by")]
     for stub in stubs:
         wait = "" if stub.queue_wait is None else f"{stub.queue_wait} s"
         received = f"{stub.received:%Y-%m-%d %H:%M:%S}"
-        rows.append((stub.id, received, stub.line, stub.outcome.value, stub.caller, wait, stub.answered_by))
+        rating = stub.rating + (f" ({stub.rating_reason})" if stub.rating_reason else "")
+        rows.append((stub.id, received, stub.line, stub.outcome.value, stub.caller, wait, rating, stub.answered_by))
     print("\n".join([*table(rows), f"{len(stubs)} ticket stub{'s' if len(stubs) != 1 else ''}"]))
+    return 0
+
+
+def run_ratings(args: argparse.Namespace) -> int:
+    stubs = _found(args)
+    groups = {"line": ratings_by(stubs, "line"), "agent": ratings_by(stubs, "answered_by")}
+    if args.json:
+        print(json.dumps({k: {g: r.as_json() for g, r in v.items()} for k, v in groups.items()}, ensure_ascii=False))
+        return 0
+    out: list[str] = []
+    for kind, found in groups.items():
+        rows = [(kind, "asked", "satisfied", "basically", "dissatisfied", "not rated", "satisfaction")]
+        for group, r in found.items():
+            share = "-" if r.satisfaction is None else f"{r.satisfaction:.0%}"
+            rows.append((group, str(r.asked), str(r.satisfied), str(r.basically_satisfied), str(r.dissatisfied),
+                         str(r.asked - r.rated), share))  # fmt: skip
+        out += [*table(rows), ""]
+    print("\n".join(out).rstrip())
     return 0
 
 
@@ -105,7 +129,9 @@ def describe(stub: Stub) -> list[str]:
         + (f"; data link {stub.data_link}" if stub.data_link else ""),
         f"caller      {caller}",
         f"outcome     {stub.outcome.value}" + (f", answered by {stub.answered_by}" if stub.answered_by else ""),
-        f"queue wait  {'-' if stub.queue_wait is None else f'{stub.queue_wait} s'}",
+        f"queue wait  {'-' if stub.queue_wait is None else f'{stub.queue_wait} s'}"
+        + (f" in {stub.queue}" if stub.queue else ""),
+        f"rating      {stub.rating or '-'}" + (f" ({stub.rating_reason})" if stub.rating_reason else ""),
         f"category    {stub.category or '(not yet set)'}",
         f"channel     {stub.channel} uniqueid {stub.uniqueid} linkedid {stub.linkedid}; engine {stub.engine}",
         "deadlines   " + ", ".join(f"{d.step} {due_text(stub, d.step)}" for d in stub.deadlines),

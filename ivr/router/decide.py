@@ -92,7 +92,7 @@ def route(facts: CallFacts, rules: Rules) -> Plan:
             return Plan(facts.dialed, line, tuple(steps), phase, tuple(flags))
     else:
         steps.extend(_play(rules, line.prompts))
-    steps.extend(_chain(line.destination, rules, at, facts.down, flags))
+    steps.extend(_chain(line, rules, at, facts.down, flags))
     return Plan(facts.dialed, line, tuple(steps), phase, tuple(flags))
 
 
@@ -124,10 +124,11 @@ def _play(rules: Rules, prompts: tuple[str, ...]) -> list[Step]:
     return [Play(name, rules.prompts[name].text_zh) for name in prompts]
 
 
-def _chain(start: str, rules: Rules, at: datetime, down: frozenset[str], flags: list[Flag]) -> list[Step]:
-    """Steps for a destination and every fallback after it, ending in an announcement and a hang-up."""
+def _chain(line: Line, rules: Rules, at: datetime, down: frozenset[str], flags: list[Flag]) -> list[Step]:
+    """Steps for the line's destination and every fallback after it, ending in an announcement and a hang-up.
+    Every queue is answered by 12345 agents (the hotline's or its experts), so each asks for the line's rating."""
     steps: list[Step] = []
-    name = start
+    name = line.destination
     visited: set[str] = set()
     while name not in visited:
         visited.add(name)
@@ -140,7 +141,7 @@ def _chain(start: str, rules: Rules, at: datetime, down: frozenset[str], flags: 
             if name in down:
                 flags.append(Flag.DESTINATION_DOWN)
             else:
-                steps.append(QueueCall(name, destination.queue, destination.timeout))
+                steps.append(QueueCall(name, destination.queue, destination.timeout, line.rating))
         elif isinstance(destination, Seat):
             if not destination.hours.is_open(at):
                 flags.append(Flag.SEAT_CLOSED)

@@ -38,6 +38,7 @@ class QueueCall:
     destination: str
     queue: str
     timeout: int
+    rating: bool = False  # when the agent hangs up, the caller comes back to the engine and is asked to rate
     kind: str = field(default="queue", init=False)
 
 

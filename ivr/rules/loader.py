@@ -20,6 +20,7 @@ from yaml.nodes import Node
 from ivr.rules.calendarsection import CalendarSection
 from ivr.rules.model import (
     DAYS,
+    RATING_PROMPTS,
     AfterTransition,
     Announcement,
     CalendarRules,
@@ -455,7 +456,7 @@ class _RulesBuilder:
             body,
             f"line {number}",
             required=("name_zh", "name_en", "department", "mode", "prompts", "destination"),
-            optional=("aliases", "transition", "data_link", "note"),
+            optional=("aliases", "transition", "data_link", "note", "rating"),
         )
         if f is None or not {"name_zh", "name_en", "department", "mode", "prompts", "destination"} <= f.keys():
             return None
@@ -611,6 +612,7 @@ class _References:
         self.destinations = destinations
         self.departments = departments
         self.data_links = data_links
+        self.rating_checked = False
         self.kinds: dict[str, type] = {}
 
     def check_destinations(
@@ -663,6 +665,11 @@ class _References:
                     f"line {lf.number} is {lf.mode.value}: its destination must be a {wanted.__name__.lower()}",
                 )
         note = self.r.text(f["note"], "note") if "note" in f else ""
+        rating = self.r.boolean(f["rating"], "rating") if "rating" in f else True
+        if rating and not self.rating_checked:  # said once, at the first line that asks for ratings
+            self.rating_checked = True
+            for prompt in RATING_PROMPTS:
+                self.prompt(prompt, f.get("rating", f["mode"]))
         transition = None
         if lf.transition is not None:
             for prompt in lf.transition.after_prompts:
@@ -672,7 +679,7 @@ class _References:
                 lf.transition.ends,
                 AfterTransition(lf.transition.after_prompts, lf.transition.connect),
             )
-        if None in (zh, en, department, destination, lf.mode, note) or ("data_link" in f and data_link is None):
+        if None in (zh, en, department, destination, lf.mode, note, rating) or ("data_link" in f and data_link is None):
             return None
         if lf.mode is Mode.ABSORBED and transition is None:
             return None
@@ -688,6 +695,7 @@ class _References:
             transition=transition,
             data_link=data_link,
             note=note or "",
+            rating=bool(rating),
         )
 
     def _lookup(self, node: Node, table: dict[str, tuple[Node, T | None]], what: str) -> T | None:

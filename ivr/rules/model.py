@@ -162,6 +162,11 @@ class Line:
     transition: Transition | None
     data_link: DataLink | None
     note: str
+    rating: bool = True  # a call a 12345 agent answered is asked for a rating when the agent hangs up
+
+
+# The satisfaction rating after a 12345 agent hangs up: its question and its thanks, in the prompt manifest.
+RATING_PROMPTS = ("rating", "rating-thanks")
 
 
 @dataclass(frozen=True)

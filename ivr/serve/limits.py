@@ -46,6 +46,9 @@ class Limits:
             return VARIABLE_SECONDS
         if command.verb == "STREAM FILE":
             return self.prompt_seconds.get(command.args[0], 60.0) + PROMPT_MARGIN_SECONDS
+        if command.verb == "GET DATA":  # the question, then the wait for a key
+            wait = int(command.args[1]) / 1000 if command.args[1].isdigit() else 0.0
+            return self.prompt_seconds.get(command.args[0], 60.0) + wait + PROMPT_MARGIN_SECONDS
         if command.verb == "ANSWER":
             return ANSWER_SECONDS
         if command.verb == "EXEC":

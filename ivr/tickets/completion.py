@@ -15,6 +15,7 @@ from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
 
+from ivr.agi.rating import NotRated, Rating
 from ivr.tickets.stub import RouteStep, Stub, StubOutcome
 
 
@@ -107,8 +108,11 @@ def completed(stub: Stub, events: Iterable[CallEvent]) -> Stub:
     elif kinds[EventKind.ABANDONED] and outcome in _ABANDON_ENDS:
         gave_up = kinds[EventKind.ABANDONED][-1]
         outcome, wait, ended = StubOutcome.ABANDONED, gave_up.wait, ended or gave_up.at
+    rating_reason = stub.rating_reason
     if kinds[EventKind.TRANSFERRED]:
         outcome = StubOutcome.TRANSFERRED
+        if stub.rating == Rating.NOT_RATED:  # the engine saw only the HANGUP a transfer ends the session with
+            rating_reason = NotRated.TRANSFERRED.value
     zone = stub.received.tzinfo
     return replace(
         stub,
@@ -118,5 +122,6 @@ def completed(stub: Stub, events: Iterable[CallEvent]) -> Stub:
         ended=ended.astimezone(zone) if ended else None,
         stage=stage,
         queue=queue,
+        rating_reason=rating_reason,
         route=tuple(sorted((*stub.route, *(e.step(zone) for e in found)), key=lambda s: s.at)),
     )

@@ -104,3 +104,43 @@ def day_figures(day: date, stubs: Iterable[Stub]) -> DayFigures:
             left = gave_up or (stub.outcome not in _PERSON and any(s.what == "ami:abandoned" for s in stub.route))
             queues[stub.queue] = queues.get(stub.queue, Figures()).add(stub, left)
     return DayFigures(day, dict(sorted(queues.items())), dict(sorted(lines.items())), total)
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """The satisfaction ratings of the answered calls asked for one (per line, per agent)."""
+
+    asked: int = 0
+    satisfied: int = 0
+    basically_satisfied: int = 0
+    dissatisfied: int = 0
+
+    @property
+    def rated(self) -> int:
+        return self.satisfied + self.basically_satisfied + self.dissatisfied
+
+    @property
+    def satisfaction(self) -> float | None:
+        """Satisfied or basically satisfied, of the rated calls: the plan's 满意率."""
+        return (self.satisfied + self.basically_satisfied) / self.rated if self.rated else None
+
+    def add(self, rating: str) -> Ratings:
+        return Ratings(
+            self.asked + 1,
+            self.satisfied + (rating == "satisfied"),
+            self.basically_satisfied + (rating == "basically-satisfied"),
+            self.dissatisfied + (rating == "dissatisfied"),
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self) | {"rated": self.rated, "satisfaction": self.satisfaction}
+
+
+def ratings_by(stubs: Iterable[Stub], key: str) -> dict[str, Ratings]:
+    """Ratings grouped by a stub field (`line`, `answered_by`), for the stubs that were asked."""
+    found: dict[str, Ratings] = {}
+    for stub in stubs:
+        if stub.rating:
+            group = getattr(stub, key) or "-"
+            found[group] = found.get(group, Ratings()).add(stub.rating)
+    return dict(sorted(found.items()))

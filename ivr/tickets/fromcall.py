@@ -79,6 +79,8 @@ def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime) -> Stub
         outcome=_outcome(executor, answered),
         stage=executor.stage,
         queue=_last_queue(endings),
+        rating=executor.rating[0].value if executor.rating else "",
+        rating_reason=executor.rating[1].value if executor.rating and executor.rating[1] else "",
         queue_wait=sum(waits) if waits else None,
         answered_by=_answered_by(answered[-1], executor) if answered else "",
         ended=ended,

@@ -78,6 +78,8 @@ class Stub:
     revision: int = 0
     category: str = ""
     queue: str = ""  # the last queue the caller waited in: the engine's stage, or what Asterisk reported
+    rating: str = ""  # satisfied, basically-satisfied, dissatisfied, not-rated; "" where no rating is asked
+    rating_reason: str = ""  # why not rated: caller-hung-up, timed-out, invalid, transferred
 
     @property
     def day(self) -> str:

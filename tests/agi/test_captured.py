@@ -19,6 +19,7 @@ LINES = [
     captured.STREAM_MISSING,
     captured.STREAM_HUNG_UP,
     captured.UNSET,
+    captured.GET_DATA_TIMEOUT,
 ]
 
 
@@ -65,3 +66,11 @@ def test_fixed_environment_values_are_the_captured_ones():
     for key, value in captured.ENVIRONMENT:
         if value is not None:
             assert f"{key}: {value}" in env
+
+
+def test_get_data_digits_keep_the_captured_format_and_refuse_what_no_caller_can_press():
+    assert captured.digits("12") in SEEN, "agi-01b"
+    assert captured.digits("3") == "200 result=3"
+    for keys in ("", "a", "1 2", "-1"):
+        with pytest.raises(ValueError):
+            captured.digits(keys)

@@ -4,6 +4,7 @@ step, and each captured Asterisk behaviour turned into the right next step."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,6 +21,16 @@ from tests.agi.wire_rules import assert_call_rules
 from tests.conftest import SHIPPED_RULES
 
 RULES = load_rules(SHIPPED_RULES)
+
+
+def without_rating(rules):
+    """The same rules with `rating: false` on every line: Queue without option c, as in agi-02."""
+    lines = {number: replace(line, rating=False) for number, line in rules.lines.items()}
+    by_alias = {alias: lines[line.number] for alias, line in rules.by_alias.items()}
+    return replace(rules, lines=lines, by_alias=by_alias, main=lines[rules.main.number])
+
+
+UNRATED = without_rating(RULES)
 NOW = datetime(2021, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 AFTER = datetime(2021, 12, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 Q, D = QueueBehaviour, DialBehaviour
@@ -45,7 +56,7 @@ def test_every_line_answered_on_its_first_destination(number, when):
     expected = (
         f"EXEC Dial {first.dial},{first.ring_timeout}"
         if line.mode is Mode.DUAL_TRANSFER
-        else (f"EXEC Queue {first.queue},t,,,{first.timeout}")
+        else (f"EXEC Queue {first.queue},tc,,,{first.timeout}")
     )
     assert execs(sim) == [expected]
     assert stage(sim) == "done"
@@ -80,8 +91,8 @@ def test_seat_failure_falls_back_to_expert_seat_then_12345(number, seat_failure)
     assert sim.executor.result is CallResult.ANSWERED
     expected = [f"EXEC Dial {seat.dial},25"]
     if expert:
-        expected.append(f"EXEC Queue expert-{number},t,,,180")
-    expected.append("EXEC Queue hotline-12345,t,,,600")
+        expected.append(f"EXEC Queue expert-{number},tc,,,180")
+    expected.append("EXEC Queue hotline-12345,tc,,,600")
     assert execs(sim) == expected
     assert 'STREAM FILE dept-unavailable ""' in sim.commands
     assert_call_rules(sim.wire)
@@ -91,13 +102,13 @@ def test_seat_failure_falls_back_to_expert_seat_then_12345(number, seat_failure)
 def test_expert_seat_answers(number):
     seat = RULES.seats[f"seat-{number}"]
     sim = simulate(RULES, SimulatedCall(number, seats={seat.dial: D.NOANSWER}), NOW)
-    assert execs(sim)[-1] == f"EXEC Queue expert-{number},t,,,180"
+    assert execs(sim)[-1] == f"EXEC Queue expert-{number},tc,,,180"
     assert sim.executor.result is CallResult.ANSWERED
 
 
 def test_seat_down_is_not_rung():
     sim = simulate(RULES, SimulatedCall("12333"), NOW, down=frozenset({"seat-12333"}))
-    assert execs(sim) == ["EXEC Queue expert-12333,t,,,180"]
+    assert execs(sim) == ["EXEC Queue expert-12333,tc,,,180"]
     assert 'STREAM FILE transfer-dept ""' not in sim.commands
 
 
@@ -112,16 +123,18 @@ def test_caller_leaving_the_queue_is_never_routed_again(behaviour):
         NOW,
     )
     assert sim.executor.result is CallResult.ABANDONED
-    assert execs(sim)[-1] == "EXEC Queue expert-12333,t,,,180"
+    assert execs(sim)[-1] == "EXEC Queue expert-12333,tc,,,180"
     assert stage(sim) == "queue:expert-12333", "the dialplan must not take an abandoned call for a finished one"
     assert_call_rules(sim.wire)
 
 
 def test_answered_call_is_never_routed_again_even_when_the_agent_hangs_up_first():
-    """agi-02: an answered queue call returns -1 with the caller still alive; the plan must end there."""
-    sim = simulate(RULES, SimulatedCall("12345"), NOW)
+    """agi-02: on a line without rating (no option c) an answered queue call returns -1 with the caller still
+    alive; the plan must end there."""
+    sim = simulate(UNRATED, SimulatedCall("12345"), NOW)
     assert execs(sim) == ["EXEC Queue hotline-12345,t,,,600"]
     assert sim.executor.outcomes == [("queue:hotline-12345", Outcome.ANSWERED_AGENT_HUNG_UP)]
+    assert sim.executor.rating is None
 
 
 def test_queue_status_of_an_earlier_queue_is_not_read_after_a_later_one():
@@ -133,7 +146,7 @@ def test_queue_status_of_an_earlier_queue_is_not_read_after_a_later_one():
         ),
         NOW,
     )
-    assert sim.executor.outcomes[-1] == ("queue:hotline-12345", Outcome.ANSWERED_AGENT_HUNG_UP)
+    assert sim.executor.outcomes[-1] == ("queue:hotline-12345", Outcome.ANSWERED_CONTINUE)
     assert sim.executor.result is CallResult.ANSWERED
 
 
@@ -150,7 +163,7 @@ def test_missing_prompt_carries_on_to_the_queue_and_raises_an_alarm(caplog):
     with caplog.at_level(logging.ERROR, logger="ivr.agi"):
         sim = simulate(RULES, SimulatedCall("12396", missing_prompts=frozenset({"transition-12396"})), NOW)
     assert sim.executor.result is CallResult.ANSWERED
-    assert execs(sim) == ["EXEC Queue hotline-12345,t,,,600"]
+    assert execs(sim) == ["EXEC Queue hotline-12345,tc,,,600"]
     assert any("ALARM" in r.message and "transition-12396" in r.message for r in caplog.records)
 
 
@@ -219,7 +232,7 @@ def test_call_summary_masks_the_caller(caller, pres, shown):
     summary = simulate(RULES, SimulatedCall("12345", caller=caller, callingpres=pres), NOW).executor.summary()
     assert summary["caller"] == shown
     assert summary["line"] == "12345" and summary["result"] == "answered"
-    assert summary["steps"] == "queue:hotline-12345:answered-agent-hung-up"
+    assert summary["steps"] == "queue:hotline-12345:answered-continue"
     assert "13912345678" not in repr(summary)
 
 
@@ -257,7 +270,7 @@ def test_executor_follows_the_router_plan_exactly(number):
 
 # Each captured queue or seat ending (transcript -> behaviour) and what the engine must make of it.
 CAPTURED_ENDINGS = [
-    ("agi-02", "12345", {"hotline-12345": Q.ANSWER}, {}, Outcome.ANSWERED_AGENT_HUNG_UP),
+    ("agi-02b", "12345", {"hotline-12345": Q.ANSWER}, {}, Outcome.ANSWERED_CONTINUE),
     ("agi-03 busy", "12328", {}, {"PJSIP/12328@dept-transport": D.BUSY}, Outcome.SEAT_FAILED),
     ("agi-03 noanswer", "12328", {}, {"PJSIP/12328@dept-transport": D.NOANSWER}, Outcome.SEAT_FAILED),
     ("agi-03 congestion", "12328", {}, {"PJSIP/12328@dept-transport": D.CONGESTION}, Outcome.SEAT_FAILED),

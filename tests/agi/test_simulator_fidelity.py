@@ -82,7 +82,7 @@ def test_number_is_passed_as_an_agi_argument():
 
 
 @pytest.mark.parametrize(
-    "command", [b"GET DATA lab-test-prompt 2000 1\n", b"WAIT FOR DIGIT 1000\n", b"STREAM FILE\n", b"EXEC Foo bar\n"]
+    "command", [b'SAY DIGITS 123 ""\n', b"WAIT FOR DIGIT 1000\n", b"STREAM FILE\n", b"EXEC Foo bar\n"]
 )
 def test_commands_without_a_captured_reply_are_refused(command):
     simulator = AsteriskSimulator(SimulatedCall("12345"))

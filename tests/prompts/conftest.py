@@ -12,7 +12,7 @@ import pytest
 from ivr.cli.main import main
 from tests.conftest import SMALL_MANIFEST
 
-NAMES = ("all-busy", "dept-unavailable", "stopped-12396", "transition-12396", "welcome")
+NAMES = ("all-busy", "dept-unavailable", "rating", "rating-thanks", "stopped-12396", "transition-12396", "welcome")
 # One prompt of full length (36 syllables, about 10 s spoken), so that cutting it off is a real cut.
 TRANSITION = "您拨打的幺二三九六热线已并入幺二三四五政务服务便民热线，正在为您转接，请稍候。"
 MANIFEST = SMALL_MANIFEST.replace("{zh: 已并入,", f"{{zh: {TRANSITION},")
@@ -20,7 +20,7 @@ MANIFEST = SMALL_MANIFEST.replace("{zh: 已并入,", f"{{zh: {TRANSITION},")
 
 @pytest.fixture
 def built(write_rules, capsys) -> Path:
-    """The small rules file, its five prompts built beside it in zh/; returns the rules file."""
+    """The small rules file, its prompts built beside it in zh/; returns the rules file."""
     rules = write_rules(manifest=MANIFEST)
     assert main(["prompts", "build", "--rules", str(rules)]) == 0, capsys.readouterr().err
     capsys.readouterr()

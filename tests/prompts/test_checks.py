@@ -74,7 +74,7 @@ def test_check_names_the_prompt_and_the_file(built, capsys, breakage, message):
 def test_check_can_skip_the_recordings(built, capsys):
     (built.parent / "zh" / "welcome.wav").unlink()
     assert main(["check", str(built), "--no-recordings"]) == 0
-    assert "5 prompts;" in capsys.readouterr().out
+    assert "7 prompts;" in capsys.readouterr().out
 
 
 def test_text_changed_since_the_build_is_reported(built, capsys):

@@ -85,7 +85,7 @@ def test_ivr_call_prints_the_conversation(engine):
     out = result.stdout
     assert "engine   > EXEC Dial PJSIP/12333@dept-hr-social-security,25" in out
     assert "asterisk < 200 result=1 (BUSY)" in out
-    assert "engine   > EXEC Queue expert-12333,t,,,180" in out
+    assert "engine   > EXEC Queue expert-12333,tc,,,180" in out
     assert out.rstrip().endswith("IVR_STAGE=done; the dialplan hangs up")
 
 
@@ -180,10 +180,14 @@ def test_reload_on_sighup_and_refusal_of_a_bad_file(tmp_path):
         other.rules.write_text(text.replace("    timeout: 600\n", "    timeout: 420\n", 1), encoding="utf-8")
         other.process.send_signal(signal.SIGHUP)
         other.wait_for_log("rules reloaded")
-        assert "EXEC Queue hotline-12345,t,,,420" in execs(call_engine("127.0.0.1", other.port, SimulatedCall("12345")))
+        assert "EXEC Queue hotline-12345,tc,,,420" in execs(
+            call_engine("127.0.0.1", other.port, SimulatedCall("12345"))
+        )
         other.rules.write_text(text.replace('  "12396":\n', '  "123x6":\n', 1), encoding="utf-8")
         other.wait_for_log("rules reload refused")  # noticed by the file watch, no signal needed
-        assert "EXEC Queue hotline-12345,t,,,420" in execs(call_engine("127.0.0.1", other.port, SimulatedCall("12396")))
+        assert "EXEC Queue hotline-12345,tc,,,420" in execs(
+            call_engine("127.0.0.1", other.port, SimulatedCall("12396"))
+        )
         assert other.log_text().count("line number '123x6' must be digits only") == 1
     finally:
         assert other.stop() == 0

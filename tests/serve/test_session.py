@@ -88,7 +88,7 @@ def test_limits_never_cut_a_live_conversation(service, clock):
     session, transport = connect(service)
     simulator = AsteriskSimulator(SimulatedCall("12345"))
     sent = converse(session, transport, simulator, until_exec="EXEC Queue hotline-12345")
-    assert sent.endswith(b"EXEC Queue hotline-12345,t,,,600\n")
+    assert sent.endswith(b"EXEC Queue hotline-12345,tc,,,600\n")
     rules = service.holder.limits.rules
     conversation = 600 + rules.engine.max_conversation
     clock.advance(conversation)
@@ -147,12 +147,12 @@ def test_reload_keeps_calls_on_their_plan_and_refuses_bad_files(service, rules_d
     rules_file.write_text(text.replace("    timeout: 600\n", "    timeout: 900\n", 1), encoding="utf-8")
     assert service.holder.changed()
     assert service.holder.reload()
-    assert pump(session, transport, simulator, "EXEC Queue").endswith(b"EXEC Queue hotline-12345,t,,,600\n"), (
+    assert pump(session, transport, simulator, "EXEC Queue").endswith(b"EXEC Queue hotline-12345,tc,,,600\n"), (
         "the call in progress kept its plan"
     )
     new_session, new_transport = connect(service)
     new_call = AsteriskSimulator(SimulatedCall("12345"))
-    assert b"EXEC Queue hotline-12345,t,,,900" in converse(new_session, new_transport, new_call, "EXEC Queue")
+    assert b"EXEC Queue hotline-12345,tc,,,900" in converse(new_session, new_transport, new_call, "EXEC Queue")
 
     rules_file.write_text(text.replace("    timeout: 600\n", "    timeout: soon\n", 1), encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="ivr.serve"):

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -122,3 +123,30 @@ def test_errors_are_one_line(args, code, message, capsys):
     assert got == code
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_ratings_per_line_and_per_agent(tmp_path, capsys):
+    store = SqliteStore(tmp_path / "tickets.db")
+    calls = [
+        (call(1, "12345", rating_keys=("1",)), "PJSIP/agent1"),
+        (call(2, "12345", rating_keys=("", "3")), "PJSIP/agent1"),
+        (call(3, "12396", rating_keys=("2",)), "PJSIP/agent2"),
+        (call(4, "12396", rating_keys=("", "")), "PJSIP/agent2"),  # not rated: timed out twice
+        (call(5, "12328"), None),  # a department seat answered: nobody asks
+    ]
+    for n, (simulated, agent) in enumerate(calls, start=1):
+        closing = stubs_of(simulated, NOW + timedelta(minutes=n))[1]
+        store.put([numbered(replace(closing, answered_by=agent or closing.answered_by), n)])
+    store.close()
+    url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    code, out, _ = run(capsys, "ratings", "--store", url, "--json")
+    assert code == 0
+    figures = json.loads(out)
+    assert (figures["line"]["12345"]["asked"], figures["line"]["12345"]["satisfaction"]) == (2, 0.5)
+    assert figures["line"]["12396"]["rated"] == 1 and figures["line"]["12396"]["satisfaction"] == 1.0
+    assert set(figures["agent"]) == {"PJSIP/agent1", "PJSIP/agent2"}, "a seat's call is not in the ratings"
+    assert figures["agent"]["PJSIP/agent1"]["satisfaction"] == 0.5
+    _, text, _ = run(capsys, "ratings", "--store", url)
+    assert "PJSIP/agent2  2      0          1          0             1          100%" in text
+    _, listing, _ = run(capsys, "list", "--store", url)
+    assert "not-rated (timed-out)" in listing
