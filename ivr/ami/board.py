@@ -16,8 +16,6 @@ from typing import Any
 
 from ivr.ami.protocol import Message
 
-LINE_VARIABLE = "ChanVariable(IVR_LINE)"  # carried by queue events when manager.conf has channelvars=IVR_LINE
-
 
 class MemberState(StrEnum):
     FREE = "free"
@@ -109,7 +107,35 @@ class Fallback:
     agi_status: str
 
 
-Fact = Answered | Abandoned | Transferred | Fallback
+@dataclass(frozen=True)
+class HungUp:
+    """A channel the engine or the fallback routed is gone (Hangup carrying channelvars' IVR_LINE): Asterisk's
+    word that a caller who hung up during a prompt was a real call, not a forged AGI session."""
+
+    uniqueid: str
+    cause: str
+
+
+@dataclass(frozen=True)
+class CallbackEnded:
+    """A call-back attempt ended: OriginateResponse Failure for `action_id` (no agent took it in time, or Asterisk
+    refused), or UserEvent(IvrCallback) of the generated dialplan with the citizen's DIALSTATUS for `ticket`."""
+
+    action_id: str
+    ticket: str
+    result: str
+
+
+Fact = Answered | Abandoned | Transferred | Fallback | HungUp | CallbackEnded
+
+
+def channel_variable(m: Message, name: str) -> str:
+    """A variable manager.conf's channelvars adds to a channel's events: `ChanVariable: NAME=value` (Asterisk 12
+    and later; `ChanVariable(CHANNEL): NAME=value` for the halves of a Local channel). "" when absent."""
+    for key, value in m.fields:
+        if (key == "ChanVariable" or key.startswith("ChanVariable(")) and value.startswith(name + "="):
+            return value[len(name) + 1 :]
+    return ""
 
 
 def _int(value: str | None) -> int:
@@ -190,7 +216,7 @@ class QueueBoard:
     def _join(self, m: Message, now: float) -> list[Fact]:
         uniqueid = m.get("Uniqueid") or ""
         self.callers[uniqueid] = Caller(
-            uniqueid, m.get("Queue") or "", _int(m.get("Position")), now, m.get(LINE_VARIABLE) or ""
+            uniqueid, m.get("Queue") or "", _int(m.get("Position")), now, channel_variable(m, "IVR_LINE")
         )
         return []
 
@@ -232,7 +258,19 @@ class QueueBoard:
         target = m.get("TransferTargetChannel") or m.get("SecondTransfererChannel") or ""
         return [Transferred(m.get("TransfereeUniqueid") or "", "attended", target)]
 
+    def _hangup(self, m: Message, now: float) -> list[Fact]:
+        if not channel_variable(m, "IVR_LINE"):
+            return []
+        return [HungUp(m.get("Uniqueid") or "", m.get("Cause-txt") or m.get("Cause") or "")]
+
+    def _originated(self, m: Message, now: float) -> list[Fact]:
+        if m.get("Response") == "Success":
+            return []  # an agent took it; the citizen's answer comes with UserEvent(IvrCallback)
+        return [CallbackEnded(m.action_id or "", "", f"FAILED reason {m.get('Reason') or '?'}")]
+
     def _user(self, m: Message, now: float) -> list[Fact]:
+        if m.get("UserEvent") == "IvrCallback":
+            return [CallbackEnded("", m.get("Ticket") or "", m.get("DialStatus") or "")]
         if m.get("UserEvent") != "IvrFallback":
             return []
         return [
@@ -274,7 +312,7 @@ class QueueBoard:
             m.get("Queue") or "",
             _int(m.get("Position")),
             now - _int(m.get("Wait")),
-            m.get(LINE_VARIABLE) or "",
+            channel_variable(m, "IVR_LINE"),
         )
         return []
 
@@ -288,6 +326,8 @@ _HANDLERS = {
     "BlindTransfer": QueueBoard._transfer,
     "AttendedTransfer": QueueBoard._transfer,
     "UserEvent": QueueBoard._user,
+    "Hangup": QueueBoard._hangup,
+    "OriginateResponse": QueueBoard._originated,
     "QueueMemberStatus": QueueBoard._member,
     "QueueMemberAdded": QueueBoard._member,
     "QueueMemberRemoved": QueueBoard._member,

@@ -89,6 +89,7 @@ class AmiSession(Protocol):
         if action == "login":
             if answer.ok:
                 self.logged_in = True
+                self.monitor.session = self
                 self.monitor.link_up()
                 self.send("QueueStatus")
             else:
@@ -101,6 +102,8 @@ class AmiSession(Protocol):
             self.monitor.snapshots += 1
 
     def connectionLost(self, reason: Failure | None = None) -> None:
+        if self.monitor.session is self:
+            self.monitor.session = None
         if self.monitor.up:  # else the link is already down, for a reason worth keeping (shutdown, refusal)
             self.monitor.link_down("connection lost")
 
@@ -119,6 +122,7 @@ class AmiMonitor(ReconnectingClientFactory):
         self.board = QueueBoard()
         self.on_facts = on_facts
         self.up = False
+        self.session: AmiSession | None = None  # the logged-in session, to send actions on
         self.link_since = clock.seconds()
         self.link_why = "not connected yet"
         self.snapshots = 0

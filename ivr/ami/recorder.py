@@ -19,7 +19,7 @@ from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 
-from ivr.ami.board import Abandoned, Answered, Fact, Fallback, QueueBoard, Transferred
+from ivr.ami.board import Abandoned, Answered, Fact, Fallback, HungUp, QueueBoard, Transferred
 from ivr.calendar.deadlines import DeadlineClock
 from ivr.router.decide import CallFacts, Presentation, route
 from ivr.rules.model import Rules
@@ -60,12 +60,23 @@ class Recorder:
         self._publisher.start(PUBLISH_SECONDS, now=True)
 
     def facts(self, facts: list[Fact]) -> None:
-        at = datetime.fromtimestamp(self.clock.seconds(), self.rules.timezone)
+        """Store what the events said about calls (call-back results are the dialler's: it knows whose)."""
+        at = self.now()
         for fact in facts:
-            self._events.append(_event(fact, at))
+            event = _event(fact, at)
+            if event is not None:
+                self._events.append(event)
             if isinstance(fact, Fallback):
                 self._stubs.append(self._fallback_stub(fact, at))
         self._flush()
+
+    def record(self, events: list[CallEvent]) -> None:
+        """Store call events made elsewhere (the dialler's attempts), with the same no-loss handling."""
+        self._events.extend(events)
+        self._flush()
+
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.clock.seconds(), self.rules.timezone)
 
     def stop(self) -> Deferred[None]:
         """Fires once what was learnt is written (or, with the store down, has been tried once more)."""
@@ -130,7 +141,7 @@ class Recorder:
         return replace(stub, outcome=StubOutcome.UNFINISHED)
 
 
-def _event(fact: Fact, at: datetime) -> CallEvent:
+def _event(fact: Fact, at: datetime) -> CallEvent | None:
     match fact:
         case Answered():
             return CallEvent(fact.uniqueid, EventKind.ANSWERED, at, fact.queue, fact.interface, fact.hold_seconds)
@@ -142,6 +153,9 @@ def _event(fact: Fact, at: datetime) -> CallEvent:
             return CallEvent(fact.uniqueid, EventKind.TRANSFERRED, at, detail=f"{fact.how} to {fact.to or '?'}")
         case Fallback():
             return CallEvent(fact.uniqueid, EventKind.FALLBACK, at, detail=fact.stage)
+        case HungUp():
+            return CallEvent(fact.uniqueid, EventKind.HANGUP, at, detail=fact.cause)
+    return None
 
 
 def board_document(name: str, board: QueueBoard, now: float, link: dict[str, Any], snapshots: int) -> dict[str, Any]:

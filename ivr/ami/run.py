@@ -7,6 +7,7 @@ import logging
 from twisted.internet import reactor as _reactor
 
 from ivr.ami.client import AmiMonitor, Credentials
+from ivr.ami.dialler import Dialler
 from ivr.ami.recorder import Recorder, board_document
 from ivr.rules.model import Rules
 from ivr.tickets.book import TicketBook
@@ -18,16 +19,18 @@ CONNECT_SECONDS = 5.0
 
 def monitor(host: str, port: int, name: str, credentials: Credentials, rules: Rules, book: TicketBook) -> int:
     recorder = Recorder(book, rules, name, reactor)
-    ami = AmiMonitor(credentials, reactor, on_facts=recorder.facts)
+    ami = AmiMonitor(credentials, reactor, on_facts=lambda facts: (recorder.facts(facts), dialler.facts(facts)))
+    dialler = Dialler(rules, ami, recorder, reactor)
     reactor.connectTCP(host, port, ami, timeout=CONNECT_SECONDS)
     log.info(
-        "ivr monitor %s: AMI at %s:%d as %s, tickets %s (fallback stubs as %s)",
+        "ivr monitor %s: AMI at %s:%d as %s, tickets %s (fallback stubs as %s), automatic call-backs %s",
         name,
         host,
         port,
         credentials.username,
         book.store.name,
         book.counter.engine,
+        "on" if rules.callbacks.automatic else "off",
     )
 
     def document() -> dict[str, object]:
@@ -35,9 +38,11 @@ def monitor(host: str, port: int, name: str, credentials: Credentials, rules: Ru
 
     def stop() -> object:
         ami.stopTrying()
+        dialler.stop()
         return recorder.stop()
 
     reactor.callWhenRunning(recorder.start, document)
+    reactor.callWhenRunning(dialler.start)
     reactor.addSystemEventTrigger("before", "shutdown", stop)
     reactor.run()
     book.close()

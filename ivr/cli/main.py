@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from ivr.cli import (
     agi,
     call,
+    callbacks,
     check,
     deadlines,
     dialplan,
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     tickets.add_parser(commands, default_rules())
     monitor.add_parser(commands, default_rules())
     queues.add_parser(commands, default_rules())
+    callbacks.add_parser(commands, default_rules())
     return parser
 
 

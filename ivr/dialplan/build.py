@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ivr.dialplan.callback import write_callback
 from ivr.dialplan.conf import Conf
 from ivr.dialplan.destinations import write_destinations
 from ivr.dialplan.fallback import write_line
@@ -31,10 +32,11 @@ def build(rules: Rules) -> dict[str, str]:
         write_line(extensions, rules, line)
     write_destinations(extensions, rules)
     write_linkage(extensions, rules)
+    write_callback(extensions, rules)
     queues = _header(rules, QUEUES)
     write_queues(queues, rules)
     manager = _header(rules, MANAGER)
-    write_manager(manager)
+    write_manager(manager, rules)
     return {EXTENSIONS: extensions.text(), QUEUES: queues.text(), MANAGER: manager.text()}
 
 

@@ -8,13 +8,14 @@ the other AMI users keep working.
 from __future__ import annotations
 
 from ivr.dialplan.conf import Conf
+from ivr.rules.model import Rules
 
 USER = "ivr-monitor"
 SECRET_FILE = "ivr-ami-secret.conf"
 # system: FullyBooted, Shutdown; call: Hangup, DialEnd, the transfers; agent: the queue events; user:
 # UserEvent(IvrFallback).
 READ = "system,call,agent,user"
-# reporting: CoreShowChannels; QueueStatus and QueueSummary need no class. No originate until call-backs exist.
+# reporting: CoreShowChannels; QueueStatus and QueueSummary need no class; originate only with automatic call-backs.
 WRITE = "reporting"
 EVENTS = (
     "FullyBooted",
@@ -40,7 +41,7 @@ EVENTS = (
 CHANNEL_VARIABLES = ("IVR_LINE", "TICKET_ID")
 
 
-def write_manager(conf: Conf) -> None:
+def write_manager(conf: Conf, rules: Rules) -> None:
     conf.section(
         USER,
         f"The AMI user of `ivr monitor`. Needs [general] enabled = yes (and bindaddr = 127.0.0.1) in your own\n"
@@ -51,7 +52,7 @@ def write_manager(conf: Conf) -> None:
     conf.setting("deny", "0.0.0.0/0.0.0.0")
     conf.setting("permit", "127.0.0.1/255.255.255.255")
     conf.setting("read", READ)
-    conf.setting("write", WRITE)
+    conf.setting("write", WRITE + (",originate" if rules.callbacks.automatic else ""))
     conf.comment("Only the events the monitor reads (structured filters: Asterisk 22.1 and later).")
     for event in EVENTS:
         conf.raw(f"eventfilter(action(include),name({event})) =")

@@ -24,6 +24,7 @@ from ivr.rules.model import (
     AfterTransition,
     Announcement,
     CalendarRules,
+    Callbacks,
     DataLink,
     Department,
     Emergency,
@@ -132,7 +133,7 @@ class _RulesBuilder:
                 "announcements",
                 "lines",
             ),
-            optional=("data_links", "seats", "calendar", "engine", "linkage"),
+            optional=("data_links", "seats", "calendar", "engine", "linkage", "callbacks"),
         )
         if top is None:
             return None
@@ -151,6 +152,7 @@ class _RulesBuilder:
         calendar = CalendarSection(self.r).read(top["calendar"]) if "calendar" in top else CalendarRules()
         engine = self._engine(top["engine"]) if "engine" in top else Engine()
         linkage = self._linkage(top["linkage"], emergency) if "linkage" in top else Linkage()
+        callbacks = self._callbacks(top["callbacks"], set(queues)) if "callbacks" in top else Callbacks()
 
         destinations: dict[str, Node] = {}
         for section in (queues, seats, announcements):
@@ -180,6 +182,7 @@ class _RulesBuilder:
             or calendar is None
             or engine is None
             or linkage is None
+            or callbacks is None
             or not main
             or any(line is None for line in built_lines.values())
         ):
@@ -202,6 +205,7 @@ class _RulesBuilder:
             calendar=calendar,
             engine=engine,
             linkage=linkage,
+            callbacks=callbacks,
             recordings=self.recordings,
         )
 
@@ -356,6 +360,42 @@ class _RulesBuilder:
         if context is None:
             return None
         return Linkage(context, _frozen(utilities))
+
+    def _callbacks(self, node: Node, queue_names: set[str]) -> Callbacks | None:
+        default = Callbacks()
+        f = self.r.fields(
+            node,
+            "callbacks",
+            required=(),
+            optional=("automatic", "hours", "queue", "priority", "max_attempts", "retry_minutes", "window_hours",
+                      "dial"),
+        )  # fmt: skip
+        if f is None:
+            return None
+        automatic = self.r.boolean(f["automatic"], "callbacks.automatic") if "automatic" in f else False
+        hours = self._hours(f["hours"]) if "hours" in f else default.hours
+        queue = self.r.text(f["queue"], "callbacks.queue") if "queue" in f else default.queue
+        if queue is not None and queue not in queue_names:
+            self.r.problems.add(f["queue"], f"callbacks.queue: {queue!r} is not a defined queue")
+        numbers = {
+            key: self.r.integer(f[key], f"callbacks.{key}", low, high) if key in f else getattr(default, key)
+            for key, low, high in (
+                ("priority", 1, 100),
+                ("max_attempts", 1, 10),
+                ("retry_minutes", 1, 1440),
+                ("window_hours", 1, 720),
+            )
+        }
+        dial = self.r.text(f["dial"], "callbacks.dial") if "dial" in f else ""
+        if dial and "{number}" not in dial:
+            self.r.problems.add(f["dial"], "callbacks.dial must hold {number}, e.g. PJSIP/{number}@carrier")
+            dial = None
+        if automatic and not dial:
+            self.r.problems.add(node, "callbacks.automatic needs callbacks.dial: how to ring a citizen's number")
+            return None
+        if None in (automatic, hours, queue, dial, *numbers.values()):
+            return None
+        return Callbacks(automatic, hours, queue, dial=dial, **numbers)  # type: ignore[arg-type]
 
     def _section(
         self, node: Node | None, what: str, build: Callable[[str, Node, Node], T | None]

@@ -214,6 +214,24 @@ class Linkage:
     utilities: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
+@dataclass(frozen=True)
+class Callbacks:
+    """Calling back citizens who gave up waiting (abandoned in a queue, or hung up in a prompt), as Asterisk
+    confirmed. The list always exists (`ivr callbacks`); `automatic` lets `ivr monitor` originate the calls: a
+    Local channel waits in `queue` with QUEUE_PRIO `priority`, and once an agent answers, `dial` (with {number})
+    rings the citizen, presenting 12345. At most `max_attempts` per call, `retry_minutes` apart, within `hours`;
+    a number is never rung twice within `window_hours`, nor once it reached an agent meanwhile."""
+
+    automatic: bool = False
+    hours: OpeningHours = field(default_factory=OpeningHours)
+    queue: str = "hotline-12345"
+    priority: int = 10
+    max_attempts: int = 2
+    retry_minutes: int = 30
+    window_hours: int = 24
+    dial: str = ""
+
+
 class Category(StrEnum):
     """What a citizen asks for (glossary: 咨询 / 求助 / 意见建议 / 投诉 / 举报); it sets how long a ticket may take."""
 
@@ -295,6 +313,7 @@ class Rules:
     calendar: CalendarRules = field(default_factory=CalendarRules)
     engine: Engine = field(default_factory=Engine)
     linkage: Linkage = field(default_factory=Linkage)
+    callbacks: Callbacks = field(default_factory=Callbacks)
     recordings: Path = Path("recordings")  # the prompt manifest's folder: recordings/zh/<prompt>.wav and .alaw
 
     def destination(self, name: str) -> Destination:

@@ -24,6 +24,9 @@ class EventKind(StrEnum):
     ABANDONED = "abandoned"  # QueueCallerAbandon: the caller left `queue` without an agent, at `position`
     TRANSFERRED = "transferred"  # BlindTransfer / AttendedTransfer / AgentComplete Reason: transfer
     FALLBACK = "fallback"  # UserEvent IvrFallback: the dialplan went on without the engine at stage `detail`
+    HANGUP = "hangup"  # Hangup of an engine-routed channel: the call was real (cause in `detail`)
+    CALLBACK = "callback"  # one call-back attempt and how it ended (`detail`: DIALSTATUS, or FAILED ...)
+    CALLBACK_DONE = "callback-done"  # a lead marked the call-back done (`detail`: the note)
 
 
 @dataclass(frozen=True)
@@ -40,8 +43,10 @@ class CallEvent:
     @property
     def key(self) -> str:
         """The same fact seen twice (two monitors, a replay, AgentComplete beside BlindTransfer) is kept once."""
-        if self.kind is EventKind.TRANSFERRED:
+        if self.kind in (EventKind.TRANSFERRED, EventKind.HANGUP, EventKind.CALLBACK_DONE):
             return self.kind.value
+        if self.kind is EventKind.CALLBACK:
+            return f"{self.kind.value}:{self.at.isoformat()}"
         return f"{self.kind.value}:{self.queue}:{self.detail}"
 
     def as_json(self) -> dict[str, Any]:
@@ -77,8 +82,8 @@ class CallEvent:
                 return RouteStep(at, "ami:answered", f"{self.queue} by {self.agent} after {self.wait} s")
             case EventKind.ABANDONED:
                 return RouteStep(at, "ami:abandoned", f"{self.queue} at position {self.position} after {self.wait} s")
-            case EventKind.TRANSFERRED:
-                return RouteStep(at, "ami:transferred", self.detail)
+            case EventKind.TRANSFERRED | EventKind.HANGUP | EventKind.CALLBACK | EventKind.CALLBACK_DONE:
+                return RouteStep(at, f"ami:{self.kind.value}", self.detail)
         return RouteStep(at, "ami:fallback", f"dialplan went on at stage {self.detail or '(none)'}")
 
 

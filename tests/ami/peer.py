@@ -4,8 +4,8 @@ in tests/data/asterisk-transcripts (only ActionIDs are renamed to the client's, 
 - banner: the captured one; an action before Login: the captured `Permission denied`;
 - Login as lab/labpass: the captured `Authentication accepted`; any other secret: the captured `Authentication
   failed`, and the connection closed REFUSED_CLOSE_SECONDS later, as Asterisk does (about 1 s);
-- QueueStatus (all queues): the captured all-queue snapshot (ami-actions, queuestatus-6); Logoff: `Goodbye`;
-  any other action: the captured `Invalid/unknown command` error;
+- QueueStatus (all queues): the captured all-queue snapshot (ami-actions, queuestatus-6); Originate: the captured
+  `Originate successfully queued`; Logoff: `Goodbye`; any other action: the captured `Invalid/unknown command`;
 - `play(name)`: the events of a captured session, in order, to the logged-in client;
 - `shutdown()`: the captured shutdown (channels hung up, `Event: Shutdown`), then the connection closed, as
   `core stop now` did. The peer keeps listening, like an Asterisk that comes back.
@@ -54,6 +54,20 @@ def events_only(lines: list[bytes]) -> bytes:
     return b"".join(x + b"\r\n" for x in out)
 
 
+def captured_user_event(name: str, fields: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """ami-02's captured UserEvent (LabAfterAGI) with its own fields replaced by `name` and `fields`, as the
+    generated dialplan's UserEvent(NAME,Key: value,...) sends them: the channel part stays Asterisk's."""
+    lines = events_only(asterisk_side("ami-02-queue-connect.txt")).split(b"\r\n\r\n")
+    captured = next(m for m in lines if b"UserEvent: LabAfterAGI" in m).decode().split("\r\n")
+    head = [tuple(line.split(": ", 1)) for line in captured]
+    own = {"UserEvent", "AGISTATUS", "IVR_LINE", "DIALSTATUS", "QUEUESTATUS"}
+    return (*((k, v) for k, v in head if k not in own), ("UserEvent", name), *fields)
+
+
+def wire(fields: tuple[tuple[str, str], ...]) -> bytes:
+    return b"".join(f"{k}: {v}\r\n".encode() for k, v in fields) + b"\r\n"
+
+
 ACTIONS = asterisk_side("ami-actions.txt")
 BAD = asterisk_side("ami-login-bad.txt")
 BANNER = ACTIONS[0] + b"\r\n"
@@ -64,6 +78,7 @@ ANSWERS = {
     "queuestatus": block(ACTIONS, b"queuestatus-6"),
     "logoff": block(ACTIONS, b"logoff-16"),
     "unknown": block(ACTIONS, b"nosuchaction-14"),
+    "originate": block(ACTIONS, b"originate-8"),
 }
 CAPTURED_IDS = {
     "login": b"login-1",
@@ -72,6 +87,7 @@ CAPTURED_IDS = {
     "queuestatus": b"queuestatus-6",
     "logoff": b"logoff-16",
     "unknown": b"nosuchaction-14",
+    "originate": b"originate-8",
 }
 
 
@@ -83,6 +99,7 @@ class AmiPeer:
         self.logins = 0
         self.refusals = 0
         self.actions: list[str] = []
+        self.received: list[dict[str, list[str]]] = []  # every action's fields, repeated keys kept
         self._client: socket.socket | None = None
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -104,6 +121,10 @@ class AmiPeer:
     def play(self, name: str) -> None:
         """Send a captured session's events to the logged-in client."""
         self._send(events_only(asterisk_side(name)))
+
+    def send(self, data: bytes) -> None:
+        """Bytes to the logged-in client (a message the test derived from a captured one)."""
+        self._send(data)
 
     def shutdown(self) -> None:
         """Asterisk stops: its captured last events, then the connection closes."""
@@ -160,8 +181,10 @@ class AmiPeer:
                 buffer += data
                 while b"\r\n\r\n" in buffer:
                     raw, buffer = buffer.split(b"\r\n\r\n", 1)
-                    fields = dict(line.split(": ", 1) for line in raw.decode().split("\r\n") if ": " in line)
-                    logged_in = self._answer(conn, fields, logged_in)
+                    pairs = [line.split(": ", 1) for line in raw.decode().split("\r\n") if ": " in line]
+                    with self._lock:
+                        self.received.append({k: [v for key, v in pairs if key == k] for k, _ in pairs})
+                    logged_in = self._answer(conn, dict(pairs), logged_in)
         with contextlib.suppress(OSError):
             conn.close()
 
@@ -177,7 +200,7 @@ class AmiPeer:
         elif not logged_in:
             kind = "denied"
         else:
-            kind = action if action in ("queuestatus", "logoff") else "unknown"
+            kind = action if action in ("queuestatus", "logoff", "originate") else "unknown"
         conn.sendall(ANSWERS[kind].replace(CAPTURED_IDS[kind], action_id))
         if kind == "login":
             with self._changed:

@@ -82,7 +82,8 @@ def test_positions_close_up_when_a_caller_leaves():
                     ("Uniqueid", uid),
                     ("Queue", "q"),
                     ("Position", str(pos)),
-                    ("ChanVariable(IVR_LINE)", "12396"),
+                    ("ChanVariable", "TICKET_ID=12345-20261128-e1-000001"),
+                    ("ChanVariable", "IVR_LINE=12396"),
                 )
             ),
             now=10.0,

@@ -4,6 +4,7 @@ record. Nothing here writes a figure into the model: every figure comes from rep
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from ivr.cli.queues import CLEAR
 from ivr.serve.callclient import call_engine
 from ivr.tickets.store import open_store
 from tests.ami.monitor import queues, start_monitor, wait_for
-from tests.ami.peer import LAB_SECRET, AmiPeer
+from tests.ami.peer import LAB_SECRET, AmiPeer, captured_user_event, wire
 from tests.serve.engine import copy_rules, start_engine
 
 # The calls of the captures, as the engine saw them over AGI (agi-02, agi-07b, agi-08).
@@ -140,3 +141,45 @@ def test_queues_watch_prints_again_until_interrupted(tmp_path):
     watch.send_signal(signal.SIGINT)
     assert watch.wait(timeout=10) == 0
     assert "WARNING: queue board not updated for" in screens, "a board from 1970 is stale"
+
+
+def test_a_confirmed_abandon_is_called_back_over_ami(tmp_path):
+    """ami-08's caller gave up in the queue; with automatic call-backs, the monitor originates the call-back once
+    the snapshot shows Agent One free, the peer answers Originate as the capture does, and the citizen's answer
+    (the generated dialplan's UserEvent) marks it done."""
+    store = f"sqlite:///{tmp_path / 'tickets.db'}"
+    engine = start_engine(tmp_path, "--store", store, "--spool", str(tmp_path / "spool"))
+    try:
+        call_engine("127.0.0.1", engine.port, AMI_08)
+    finally:
+        engine.stop()
+    text = engine.rules.read_text(encoding="utf-8").replace("automatic: false", "automatic: true")
+    engine.rules.write_text(text.replace('    - {days: mon-fri, from: "09:00", to: "17:30"}\n', "").replace(
+        "  hours:\n", ""), encoding="utf-8")  # fmt: skip
+    with AmiPeer() as peer:
+        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, engine.rules)
+        try:
+            peer.wait_actions("queuestatus", 1)
+            peer.play("ami-actions.txt")  # scenario 8: Asterisk's own QueueCallerAbandon for the caller
+            peer.wait_actions("originate", 1, timeout=30)
+            originate = next(r for r in peer.received if r.get("Action") == ["Originate"])
+            assert originate["Exten"] == ["13800138000"] and originate["Context"] == ["ivr-callback-dial"]
+            ticket = next(v for v in originate["Variable"] if v.startswith("__TICKET_ID=")).split("=", 1)[1]
+            peer.send(wire(captured_user_event("IvrCallback", [("Ticket", ticket), ("DialStatus", "ANSWER")])))
+            done = wait_for("the call-back stored as done", lambda: _callbacks(store, engine.rules) or None)
+        finally:
+            monitor.stop()
+    assert [(c["ticket"], c["state"], [a["result"] for a in c["attempts"]]) for c in done] == [
+        (ticket, "done", ["ANSWER"])
+    ]
+    assert "138****8000" in monitor.log_text() and "13800138000" not in monitor.log_text()
+
+
+def _callbacks(store, rules):
+    listed = subprocess.run(
+        [sys.executable, "-m", "ivr.cli.main", "callbacks", "list", "--all", "--json", "--store", store,
+         "--rules", str(rules)],
+        capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    found = json.loads(listed.stdout)
+    return found if found and found[0]["attempts"] else []

@@ -17,19 +17,24 @@ from ivr.ami.recorder import Recorder
 from ivr.tickets.book import TicketBook
 from ivr.tickets.store import Query, StoreUnavailable
 from ivr.tickets.stub import StubOutcome
-from tests.ami.test_board import messages
+from tests.ami.peer import captured_user_event
 from tests.tickets.calls import RULES
-
-CAPTURED_USER_EVENT = next(m for m in messages("ami-02-queue-connect.txt") if m.get("UserEvent") == "LabAfterAGI")
-FALLBACK_FIELDS = (("UserEvent", "IvrFallback"), ("Line", "12396"), ("Stage", "queue:hotline-12345"),
-                   ("AgiStatus", "FAILURE"), ("QueueStatus", ""), ("DialStatus", ""))  # fmt: skip
 
 
 def ivr_fallback() -> Message:
-    """The captured UserEvent with the fields our generated dialplan's UserEvent(IvrFallback, ...) sends."""
-    head = tuple((k, v) for k, v in CAPTURED_USER_EVENT.fields if k not in {"UserEvent", "AGISTATUS", "IVR_LINE",
-                                                                             "DIALSTATUS", "QUEUESTATUS"})  # fmt: skip
-    return Message(head + FALLBACK_FIELDS)
+    """A UserEvent as the generated dialplan's UserEvent(IvrFallback, ...) sends it."""
+    return Message(
+        captured_user_event(
+            "IvrFallback",
+            [
+                ("Line", "12396"),
+                ("Stage", "queue:hotline-12345"),
+                ("AgiStatus", "FAILURE"),
+                ("QueueStatus", ""),
+                ("DialStatus", ""),
+            ],
+        )
+    )
 
 
 def blind_transfer(result: str = "Success") -> Message:

@@ -13,7 +13,9 @@ from datetime import timedelta
 import pytest
 
 from ivr.cli.main import main
+from ivr.tickets.completion import CallEvent, EventKind
 from ivr.tickets.sqlite import SqliteStore
+from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT, SHIPPED_RULES
 from tests.tickets.calls import NOW, call, numbered, stubs_of
 
@@ -150,3 +152,22 @@ def test_ratings_per_line_and_per_agent(tmp_path, capsys):
     assert "PJSIP/agent2  2      0          1          0             1          100%" in text
     _, listing, _ = run(capsys, "list", "--store", url)
     assert "not-rated (timed-out)" in listing
+
+
+def test_callbacks_list_masks_numbers_and_done_takes_a_call_off_the_list(tmp_path, capsys):
+    store = SqliteStore(tmp_path / "tickets.db")
+    closing = numbered(stubs_of(call(1, "12345", caller="13912345678"), NOW)[1], 1)
+    store.put([replace(closing, outcome=StubOutcome.ABANDONED)])
+    store.add_events([CallEvent(closing.uniqueid, EventKind.ABANDONED, NOW, "hotline-12345", wait=75, position=2)])
+    store.close()
+    url = f"sqlite:///{tmp_path / 'tickets.db'}"
+    assert main(["callbacks", "list", "--store", url, "--days", "3650"]) == 0
+    listed = capsys.readouterr().out
+    assert "139****5678" in listed and "13912345678" not in listed
+    assert "abandoned in hotline-12345 at position 2 after 75 s" in listed and "due" in listed
+    assert main(["callbacks", "done", closing.id, "--note", "called back by hand", "--store", url]) == 0
+    capsys.readouterr()
+    assert main(["callbacks", "list", "--store", url, "--days", "3650"]) == 0
+    assert capsys.readouterr().out.rstrip().endswith("0 call-backs")
+    assert main(["callbacks", "list", "--all", "--store", url, "--days", "3650"]) == 0
+    assert "done: called back by hand" in capsys.readouterr().out

@@ -1,0 +1,145 @@
+"""Automatic call-backs over AMI: the monitor rings back, through a free 12345 agent, the citizens the call-back
+list says are due (`callbacks.automatic` in the rules).
+
+Every CHECK_SECONDS, within the configured hours, with the AMI link up and an agent of the call-back queue free,
+the due entries (at most one per free agent) are originated: a Local channel into the generated context
+`ivr-callback`, which waits in the queue with QUEUE_PRIO (ahead of callers, so it never races them for the agent
+they are waiting for), showing the agent "回拨 TICKET LINE"; once an agent answers, context `ivr-callback-dial`
+rings the citizen presenting 12345, and its `h` extension reports DIALSTATUS in UserEvent(IvrCallback). Each
+attempt is stored on the stub when it ends (OriginateResponse Failure: no agent took it; or the citizen's
+DIALSTATUS), so the list, the attempt cap and the windows hold across monitors and restarts. A call being
+originated is not originated again while it is in flight (the queue's wait, then the ring).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from twisted.internet import task, threads
+from twisted.internet.defer import Deferred
+from twisted.internet.interfaces import IReactorTime
+
+from ivr.ami.board import CallbackEnded, Fact, MemberState
+from ivr.ami.client import AmiMonitor
+from ivr.ami.recorder import Recorder
+from ivr.privacy import mask_number
+from ivr.rules.model import Rules
+from ivr.tickets.callbacks import Callback, State, callback_list
+from ivr.tickets.completion import CallEvent, EventKind
+from ivr.tickets.store import Query
+from ivr.tickets.stub import Stub
+
+log = logging.getLogger("ivr.ami")
+CHECK_SECONDS = 5.0
+CONTEXT = "ivr-callback"
+DIAL_CONTEXT = "ivr-callback-dial"
+EXTENSION = "callback"
+MAIN_NUMBER = "12345"
+Runner = Callable[..., Deferred[Any]]
+
+
+def originate_fields(entry: Callback, rules: Rules) -> list[tuple[str, str]]:
+    """The Originate action's fields for one call-back (ActionID added by the session)."""
+    settings = rules.callbacks
+    wait = rules.queues[settings.queue].timeout
+    stub = entry.stub
+    return [
+        ("Channel", f"Local/{EXTENSION}@{CONTEXT}"),
+        ("Context", DIAL_CONTEXT),
+        ("Exten", entry.number),
+        ("Priority", "1"),
+        ("CallerID", f'"回拨 {stub.id} {stub.line}" <{MAIN_NUMBER}>'),
+        ("Timeout", str((wait + 30) * 1000)),
+        ("Variable", f"__TICKET_ID={stub.id}"),
+        ("Variable", f"IVR_CALLBACK_QUEUE={rules.queues[settings.queue].queue}"),
+        ("Variable", f"QUEUE_PRIO={settings.priority}"),
+        ("Async", "true"),
+    ]
+
+
+class Dialler:
+    def __init__(
+        self,
+        rules: Rules,
+        monitor: AmiMonitor,
+        recorder: Recorder,
+        clock: IReactorTime,
+        run: Runner = threads.deferToThread,
+    ) -> None:
+        self.rules = rules
+        self.monitor = monitor
+        self.recorder = recorder
+        self._run = run
+        self._in_flight: dict[str, Stub] = {}  # by ActionID
+        self._by_ticket: dict[str, Stub] = {}
+        self._checking = False
+        self._loop = task.LoopingCall(self.check)
+        self._loop.clock = clock
+
+    def start(self) -> None:
+        if self.rules.callbacks.automatic:
+            self._loop.start(CHECK_SECONDS, now=False)
+
+    def stop(self) -> None:
+        if self._loop.running:
+            self._loop.stop()
+
+    def check(self) -> None:
+        settings = self.rules.callbacks
+        session = self.monitor.session
+        now = self.recorder.now()
+        if self._checking or session is None or not self.monitor.up or not settings.hours.is_open(now):
+            return
+        queue = self.rules.queues[settings.queue].queue
+        free = self.monitor.board.staff(queue)[MemberState.FREE] - len(self._in_flight)
+        if free <= 0:
+            return
+        self._checking = True
+        since = now - timedelta(hours=settings.window_hours) - timedelta(days=1)
+        store = self.recorder.book.store
+        found = self._run(lambda: callback_list(store.find(Query(since=since)), settings, self.rules.numbering, now))
+        found.addCallback(self._dial, free, now)
+        found.addErrback(lambda failure: log.error("call-backs: %s", failure.getErrorMessage()))
+        found.addBoth(self._checked)
+
+    def _checked(self, result: object) -> None:
+        self._checking = False
+
+    def _dial(self, entries: list[Callback], free: int, now: datetime) -> None:
+        flying = {stub.uniqueid for stub in self._in_flight.values()}
+        due = [e for e in entries if e.state is State.DUE and e.stub.uniqueid not in flying][:free]
+        session = self.monitor.session
+        for entry in due:
+            if session is None:
+                return
+            action_id = session.send("Originate", originate_fields(entry, self.rules))
+            self._in_flight[action_id] = entry.stub
+            self._by_ticket[entry.stub.id] = entry.stub
+            log.info(
+                "call-back of %s (%s, line %s) to %s: waiting for an agent",
+                entry.stub.id,
+                entry.why,
+                entry.stub.line,
+                mask_number(entry.number),
+            )
+
+    def facts(self, facts: list[Fact]) -> None:
+        """Store how each attempt ended, on its call's stub."""
+        events = []
+        for fact in facts:
+            if not isinstance(fact, CallbackEnded):
+                continue
+            stub = self._in_flight.pop(fact.action_id, None) if fact.action_id else None
+            if stub is None and fact.ticket:
+                stub = self._by_ticket.pop(fact.ticket, None)
+                self._in_flight = {k: v for k, v in self._in_flight.items() if v.id != fact.ticket}
+            if stub is None:
+                continue  # another monitor's call-back: that monitor records it
+            self._by_ticket.pop(stub.id, None)
+            events.append(CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result))
+            log.info("call-back of %s ended: %s", stub.id, fact.result)
+        if events:
+            self.recorder.record(events)

@@ -1,0 +1,33 @@
+"""The call-back contexts `ivr monitor` originates into (automatic call-backs, see ivr/ami/dialler.py).
+
+`ivr-callback`: the Local channel the monitor originates waits in the queue, QUEUE_PRIO set by the Originate, so
+it is answered before callers who wait (it never races them: it waits its turn at the head). Option r: the agent
+side hears ringing, and the channel is answered only when an agent takes it. `ivr-callback-dial`: once an agent
+answered, ring the citizen's number (the Originate's extension) presenting 12345; the `h` extension reports how
+it ended in UserEvent(IvrCallback), which the monitor stores on the stub as the attempt's result.
+"""
+
+from __future__ import annotations
+
+from ivr.ami.dialler import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER
+from ivr.dialplan.conf import Conf
+from ivr.rules.model import Rules
+
+RING_SECONDS = 45
+
+
+def write_callback(conf: Conf, rules: Rules) -> None:
+    settings = rules.callbacks
+    queue = rules.queues[settings.queue]
+    conf.section(CONTEXT, f"A call-back waiting for a 12345 agent in {queue.queue} (QUEUE_PRIO from the Originate).")
+    conf.exten(EXTENSION, f"Queue(${{IVR_CALLBACK_QUEUE}},r,,,{queue.timeout})")
+    conf.same("Hangup()")
+    conf.section(DIAL_CONTEXT, "An agent took the call-back: ring the citizen, presenting 12345.")
+    if not settings.dial:
+        conf.exten("_X.", "Hangup()", note="callbacks.dial is not set in the rules: nothing to ring with")
+        return
+    dial = settings.dial.replace("{number}", "${EXTEN}")
+    conf.exten("_X.", f'Set(CALLERID(all)="{MAIN_NUMBER}" <{MAIN_NUMBER}>)')
+    conf.same(f"Dial({dial},{RING_SECONDS})")
+    conf.same("Hangup()")
+    conf.exten("h", "UserEvent(IvrCallback,Ticket: ${TICKET_ID},DialStatus: ${DIALSTATUS})")

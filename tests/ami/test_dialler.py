@@ -1,0 +1,138 @@
+"""Automatic call-backs: the dialler against the captured AMI session (fake transport, fake clock) and a real
+SQLite store. Only a call Asterisk confirmed abandoned is rung, once an agent is free and within the hours."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import time, timedelta
+
+import pytest
+from twisted.internet import task
+from twisted.internet.defer import maybeDeferred
+from twisted.internet.testing import StringTransport
+
+from ivr.agi.simulator import QueueBehaviour
+from ivr.ami.client import AmiMonitor
+from ivr.ami.dialler import Dialler
+from ivr.ami.protocol import Message
+from ivr.ami.recorder import Recorder
+from ivr.rules.model import Callbacks, OpeningHours, OpeningSpan
+from ivr.tickets.book import TicketBook
+from ivr.tickets.callbacks import State, callback_list
+from ivr.tickets.completion import CallEvent, EventKind
+from ivr.tickets.store import Query
+from tests.ami.peer import ACTIONS, BANNER, block, captured_user_event, wire
+from tests.ami.test_client import LAB
+from tests.tickets.calls import NOW, RULES, call, numbered, stubs_of
+
+HUNG_UP = {"hotline-12345": QueueBehaviour.CALLER_HANGUP}
+AUTOMATIC = replace(RULES, callbacks=Callbacks(automatic=True, dial="PJSIP/{number}@carrier"))
+
+
+def ivr_callback(ticket: str, status: str) -> bytes:
+    """A UserEvent as the generated `h` extension's UserEvent(IvrCallback, ...) sends it."""
+    return wire(captured_user_event("IvrCallback", [("Ticket", ticket), ("DialStatus", status)]))
+
+
+class Centre:
+    def __init__(self, tmp_path, rules=AUTOMATIC, hours_from_now=1):
+        self.clock = task.Clock()
+        self.clock.advance((NOW + timedelta(hours=hours_from_now)).timestamp())
+        self.book = TicketBook.open(f"sqlite:///{tmp_path / 'tickets.db'}", tmp_path / "spool", "m1")
+        self.recorder = Recorder(self.book, rules, "m1", self.clock, run=maybeDeferred)
+        self.monitor = AmiMonitor(LAB, self.clock, on_facts=lambda f: (self.recorder.facts(f), self.dialler.facts(f)))
+        self.dialler = Dialler(rules, self.monitor, self.recorder, self.clock, run=maybeDeferred)
+        self.rules = rules
+        self.transport = StringTransport()
+        self.session = self.monitor.buildProtocol(None)
+        self.session.makeConnection(self.transport)
+        self.session.dataReceived(BANNER + block(ACTIONS, b"login-1"))
+        self.session.dataReceived(block(ACTIONS, b"queuestatus-6", b"queuestatus-2"))  # Agent One free
+        self.transport.clear()
+
+    def gave_up(self, n, confirmed=True, **behaviour):
+        closing = numbered(stubs_of(call(n, "12396", **behaviour), NOW + timedelta(minutes=n))[1], n)
+        self.book.store.put([closing])
+        if confirmed:
+            event = CallEvent(closing.uniqueid, EventKind.ABANDONED, closing.received, "hotline-12345", wait=80)
+            self.book.store.add_events([event])
+        return closing
+
+    def originated(self) -> list[str]:
+        sent = self.transport.value().decode()
+        self.transport.clear()
+        return [part for part in sent.split("\r\n\r\n") if part.startswith("Action: Originate")]
+
+    def states(self):
+        now = self.recorder.now()
+        entries = callback_list(self.book.store.find(Query()), self.rules.callbacks, self.rules.numbering, now)
+        return {e.stub.id: e.state for e in entries}
+
+
+def test_a_confirmed_abandon_is_called_back_through_a_free_agent_and_the_answer_is_stored(tmp_path):
+    centre = Centre(tmp_path)
+    stub = centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    (action,) = centre.originated()
+    assert "Channel: Local/callback@ivr-callback" in action and "Context: ivr-callback-dial" in action
+    assert "Exten: 13800138000" in action
+    assert f'CallerID: "回拨 {stub.id} 12396" <12345>' in action, "the agent sees the ticket and the line"
+    assert "Variable: QUEUE_PRIO=10" in action and f"Variable: __TICKET_ID={stub.id}" in action
+    action_id = next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ActionID"))
+    centre.session.dataReceived(block(ACTIONS, b"originate-8", action_id.encode()))
+    centre.dialler.check()
+    assert centre.originated() == [], "in flight: never twice"
+    centre.session.dataReceived(ivr_callback(stub.id, "ANSWER"))
+    assert centre.states() == {stub.id: State.DONE}
+    assert [s.detail for s in centre.book.store.get(stub.id).route if s.what == "ami:callback"] == ["ANSWER"]
+
+
+def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
+    centre = Centre(tmp_path)
+    stub = centre.gave_up(1, queues=HUNG_UP)
+    for _ in range(centre.rules.callbacks.max_attempts):
+        centre.dialler.check()
+        (action,) = centre.originated()
+        action_id = next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ActionID"))
+        failure = Message((("Event", "OriginateResponse"), ("ActionID", action_id), ("Response", "Failure"),
+                           ("Reason", "1")))  # fmt: skip
+        centre.session.dataReceived(block(ACTIONS, b"originate-8", action_id.encode()) + wire(failure.fields))
+        centre.dialler.check()
+        assert centre.originated() == [], "not again before retry_minutes"
+        centre.clock.advance(centre.rules.callbacks.retry_minutes * 60 + 1)
+    assert centre.states() == {stub.id: State.GAVE_UP}
+    centre.dialler.check()
+    assert centre.originated() == []
+
+
+@pytest.mark.parametrize(
+    ("why", "setup"),
+    [
+        ("forged: the engine's word only", lambda c: c.gave_up(1, confirmed=False, queues=HUNG_UP)),
+        ("withheld number", lambda c: c.gave_up(1, callingpres=0x23, queues=HUNG_UP)),
+    ],
+)
+def test_never_rung(tmp_path, why, setup):
+    centre = Centre(tmp_path)
+    setup(centre)
+    centre.dialler.check()
+    assert centre.originated() == [], why
+
+
+def test_outside_the_hours_or_with_no_free_agent_nobody_is_rung(tmp_path):
+    closed = replace(AUTOMATIC, callbacks=replace(AUTOMATIC.callbacks, hours=OpeningHours(spans=(_night(),))))
+    centre = Centre(tmp_path, rules=closed)
+    centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    assert centre.originated() == []
+    busy = Centre(tmp_path / "busy")
+    busy.gave_up(1, queues=HUNG_UP)
+    on_a_call = (("Event", "QueueMemberStatus"), ("Queue", "hotline-12345"), ("Interface", "Local/agent1@agents"),
+                 ("MemberName", "Agent One"), ("Status", "2"), ("Paused", "0"))  # fmt: skip
+    busy.session.dataReceived(wire(on_a_call))
+    busy.dialler.check()
+    assert busy.originated() == []
+
+
+def _night() -> OpeningSpan:
+    return OpeningSpan(frozenset(range(7)), time(1, 0), time(2, 0))
