@@ -28,6 +28,7 @@ from ivr.cli import (
     route,
     serve,
     tickets,
+    web,
 )
 from ivr.rules.yamlsource import RulesError
 from ivr.tickets.store import StoreUnavailable
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     monitor.add_parser(commands, default_rules())
     queues.add_parser(commands, default_rules())
     callbacks.add_parser(commands, default_rules())
+    web.add_parser(commands, default_rules())
     return parser
 
 

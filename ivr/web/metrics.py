@@ -1,0 +1,165 @@
+"""`/metrics` for Prometheus: a collector that reads the store (and the spool folders) at each scrape.
+
+No metric is kept in this process: several engines and monitors on several hosts write the store, so the store is
+the only place that knows the centre, and a restart of `ivr web` loses nothing. Today's counts come from today's
+stubs (the same `day_figures` as the wall), so they fall back to zero at midnight in the rules' zone: Prometheus
+reads that as a counter reset, which `rate()` and `increase()` handle. They are exported as gauges named
+`..._today` for that reason; the session duration histogram resets the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
+
+from ivr.ami.view import centre_view
+from ivr.tickets.figures import day_figures, day_query
+from ivr.tickets.spool import FILE as SPOOL_FILE
+from ivr.tickets.store import StoreUnavailable, TicketStore
+from ivr.tickets.stub import Stub
+from ivr.web.model import STAFF_STATES, today
+
+# AGI session lengths: a prompt and a hang-up take seconds, an answered call a queue wait plus the conversation.
+SESSION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
+FALLBACK_STEP = "ami:fallback"
+
+
+class CentreCollector(Collector):
+    def __init__(
+        self, store: TicketStore, zone: ZoneInfo, spools: Sequence[Path], clock: Callable[[], float] = time.time
+    ) -> None:
+        self.store = store
+        self.zone = zone
+        self.spools = spools
+        self.clock = clock
+
+    def collect(self) -> Iterator[Metric]:
+        now = self.clock()
+        yield spool_depth(self.spools)
+        up = GaugeMetricFamily("ivr_store_up", "1 when the ticket store could be read for this scrape")
+        try:
+            boards = self.store.boards()
+            stubs = self.store.find(day_query(today(now, self.zone), self.zone))
+        except StoreUnavailable:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from centre_metrics(boards, stubs, now, self.zone)
+
+
+def centre_metrics(
+    boards: Mapping[str, dict[str, Any]], stubs: Sequence[Stub], now: float, zone: ZoneInfo
+) -> Iterator[Metric]:
+    """Every metric the store gives, from today's completed stubs and the monitors' boards. Pure."""
+    view = centre_view(dict(boards), day_figures(today(now, zone), stubs), now)
+
+    calls = GaugeMetricFamily(
+        "ivr_calls_today", "Calls received today (rules' zone) by original line and outcome", labels=["line", "outcome"]
+    )
+    counted: dict[tuple[str, str], int] = {}
+    for stub in stubs:
+        key = (stub.line, stub.outcome.value)
+        counted[key] = counted.get(key, 0) + 1
+    for (line, outcome), count in sorted(counted.items()):
+        calls.add_metric([line, outcome], count)
+    yield calls
+
+    fallback = GaugeMetricFamily(
+        "ivr_fallback_calls_today",
+        "Calls today that the dialplan carried on without the engine (IvrFallback), by original line",
+        labels=["line"],
+    )
+    fell: dict[str, int] = {}
+    for stub in stubs:
+        if any(step.what == FALLBACK_STEP for step in stub.route):
+            fell[stub.line] = fell.get(stub.line, 0) + 1
+    for line, count in sorted(fell.items()):
+        fallback.add_metric([line], count)
+    yield fallback
+
+    yield session_histogram(stubs)
+
+    queue_calls = GaugeMetricFamily(
+        "ivr_queue_calls_today",
+        "Calls today per queue: offered, answered (by a person), answered_in_time (within 15 s), abandoned",
+        labels=["queue", "result"],
+    )
+    waiting = GaugeMetricFamily("ivr_queue_waiting", "Callers waiting in the queue now", labels=["queue"])
+    longest = GaugeMetricFamily(
+        "ivr_queue_longest_wait_seconds", "How long the first caller in the queue has waited", labels=["queue"]
+    )
+    agents = GaugeMetricFamily("ivr_queue_agents", "Queue members now by state", labels=["queue", "state"])
+    for q in view["queues"]:
+        for result in ("offered", "answered", "answered_in_time", "abandoned"):
+            queue_calls.add_metric([q["queue"], result], q["today"][result])
+        if q["live"]:
+            waiting.add_metric([q["queue"]], len(q["waiting"]))
+            longest.add_metric([q["queue"]], q["longest_wait"])
+            for state in STAFF_STATES:
+                agents.add_metric([q["queue"], state], q["staff"].get(state, 0))
+    yield from (queue_calls, waiting, longest, agents)
+
+    link = GaugeMetricFamily(
+        "ivr_ami_link_up", "1 while the monitor is logged in to Asterisk's AMI", labels=["monitor"]
+    )
+    age = GaugeMetricFamily(
+        "ivr_ami_board_age_seconds", "Seconds since the monitor last wrote its queue board", labels=["monitor"]
+    )
+    for monitor in view["monitors"]:
+        link.add_metric([monitor["name"]], 1 if monitor["up"] else 0)
+        age.add_metric([monitor["name"]], monitor["age"])
+    yield from (link, age)
+    yield GaugeMetricFamily(
+        "ivr_wallboard_live",
+        "1 when the live queue figures can be trusted (a monitor wrote a board lately and its AMI link is up)",
+        value=0 if view["warning"] else 1,
+    )
+
+
+def session_histogram(stubs: Sequence[Stub]) -> HistogramMetricFamily:
+    """The engine's AGI sessions of today, from each stub's receipt to the end of the engine's part (`ended`).
+    Stubs without an end (still in progress, or made by a monitor for a call the engine never saw) are left out."""
+    lengths = [(s.ended - s.received).total_seconds() for s in stubs if s.ended is not None]
+    buckets = [(floatToGoString(b), sum(1 for x in lengths if x <= b)) for b in SESSION_BUCKETS]
+    buckets.append(("+Inf", len(lengths)))
+    return HistogramMetricFamily(
+        "ivr_agi_session_duration_seconds",
+        "Length of today's AGI sessions (ticket stub received to ended)",
+        buckets=buckets,
+        sum_value=sum(lengths),
+    )
+
+
+def spool_depth(spools: Sequence[Path]) -> GaugeMetricFamily:
+    """Stubs in each engine's spool file, waiting for the store. The engine empties the file once all of it is
+    replayed, so during a replay the stubs already moved still count until it is empty. A folder that does not
+    exist (no engine ever ran there) has no sample: a zero would look healthy."""
+    depth = GaugeMetricFamily(
+        "ivr_spool_stubs", "Ticket stubs in the spool folder waiting for the store", labels=["spool"]
+    )
+    for folder in spools:
+        count = _lines(folder / SPOOL_FILE) if folder.is_dir() else None
+        if count is not None:
+            depth.add_metric([str(folder)], count)
+    return depth
+
+
+def _lines(path: Path) -> int | None:
+    """Complete lines of the spool file: 0 when there is none yet, None when it cannot be read (no sample then,
+    rather than a zero that would look healthy)."""
+    try:
+        with path.open("rb") as handle:
+            return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+    except FileNotFoundError:
+        return 0
+    except OSError:
+        return None
