@@ -1,9 +1,10 @@
 """The ticket book on Twisted: every write runs in a thread, never on the reactor.
 
-A call's opening stub is written at once and the session waits for it (the durability point); closing stubs
-are batched: while one batch is being written, the next collects, so a burst of calls ending together costs one
-commit. A closing stub waits for its call's opening stub, whose id it takes, even when the session stopped
-waiting for it. The spool is replayed from a timer. `stop()` waits for every write before the engine exits.
+A call's opening stub is written at once and the session waits for it (the durability point); opening stubs
+arriving meanwhile, and closing stubs, are batched: while one batch is being written, the next collects, so a
+burst of calls starting or ending together costs one commit. A closing stub waits for its call's opening stub,
+whose id it takes, even when the session stopped waiting for it. The spool is replayed from a timer. `stop()`
+waits for every write before the engine exits.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ class TicketWriter:
         self.book = book
         self._run = run
         self._closing: list[Stub] = []
+        self._openings: list[tuple[Stub, Deferred[str | None]]] = []
+        self._openings_in_flight = False
         self._waiting: dict[str, list[Stub]] = {}  # by uniqueid: closing stubs whose opening stub is in flight
         self._writing = 0  # opening stubs and batches in flight
         self._batch_in_flight = False
@@ -56,15 +59,34 @@ class TicketWriter:
 
     def create(self, stub: Stub) -> Deferred[str | None]:
         """The id once the stub is durable, or None when nothing could take it (the book logged an ALARM). The
-        caller may cancel it (stop waiting): the write goes on all the same."""
-        self._writing += 1
+        caller may cancel it (stop waiting): the write goes on all the same. Opening stubs that arrive while one
+        batch is being written go together in the next (group commit): a burst of calls costs a few commits, not
+        one fsync per call, so each call gets its TICKET_ID well within the session's wait."""
         self._waiting[stub.uniqueid] = []
         answer: Deferred[str | None] = Deferred()
-        written = self._run(lambda: self.book.record([stub])[0])
-        written.addErrback(self._failed, "opening stub")
-        written.addCallback(self._opened, stub.uniqueid, answer)
-        written.addBoth(self._done)
+        self._openings.append((stub, answer))
+        self._flush_openings()
         return answer
+
+    def _flush_openings(self) -> None:
+        if self._openings_in_flight or not self._openings:
+            return
+        batch, self._openings = self._openings, []
+        self._openings_in_flight = True
+        self._writing += 1
+        written = self._run(self.book.record, [stub for stub, _ in batch])
+        written.addErrback(self._failed, f"{len(batch)} opening stub(s)")
+        written.addCallback(self._batch_opened, batch)
+        written.addBoth(self._openings_done)
+
+    def _batch_opened(self, ids: list[str | None] | None, batch: list[tuple[Stub, Deferred[str | None]]]) -> None:
+        for (stub, answer), ticket_id in zip(batch, ids or [None] * len(batch), strict=True):
+            self._opened(ticket_id, stub.uniqueid, answer)
+
+    def _openings_done(self, result: object) -> object:
+        self._openings_in_flight = False
+        self._flush_openings()
+        return self._done(result)
 
     def finish(self, stub: Stub) -> None:
         """The closing stub of a call, written with the next batch once its opening stub is settled."""
@@ -108,7 +130,7 @@ class TicketWriter:
         return ticket_id
 
     def _idle_now(self) -> bool:
-        return not self._writing and not self._closing and not self._waiting
+        return not self._writing and not self._closing and not self._waiting and not self._openings
 
     def _done(self, result: object) -> object:
         self._writing -= 1

@@ -145,3 +145,20 @@ def test_stop_waits_for_writes_in_flight(service, threads):
     assert not stopped.called
     threads.run()
     assert stopped.called
+
+
+def test_a_burst_of_calls_shares_commits(service, book, threads, monkeypatch):
+    """Group commit: the opening stubs of calls that arrive while one is being written go in one batch."""
+    batches = []
+    record = book.record
+    monkeypatch.setattr(book, "record", lambda stubs: batches.append(len(stubs)) or record(stubs))
+    calls = [start_call(service, SimulatedCall("12345", uniqueid=f"17958498{n:02d}.5")) for n in range(1, 5)]
+    threads.run()
+    assert batches == [1, 3], "the first alone, the three that came while it was written together"
+    ids = [ticket_set(transport) for _, transport, _ in calls]
+    assert len(set(ids)) == 4 and all(ids), "each call its own TICKET_ID"
+    assert len(book.store.find(Query())) == 4
+
+
+def ticket_set(transport) -> str:
+    return transport.value().decode().removeprefix("SET VARIABLE __TICKET_ID ").strip()
