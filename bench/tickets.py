@@ -2,11 +2,12 @@
 
 Each backend writes the same N opening stubs (distinct calls) one at a time, as the engine does at the durability
 point, and reports stubs/s and the p50/p99 latency of one write; then the same N closing stubs in batches of 100,
-as the engine batches them (the latency is then that of a whole batch). The book adds what the engine adds to a
-store: numbering (the counter) and the spool check. The baselines do the least the same durability needs: a plain
-SQLite insert and commit (WAL, synchronous=FULL) of the stub's JSON, and a plain Redis pipeline (HSET and XADD)
-of it. A real redis-server is started on a free loopback port in a temporary folder (no persistence), and
-stopped at the end.
+as the engine batches them (the latency is then that of a whole batch), and N more opening stubs in batches of
+100, as the engine group-commits the opening stubs of calls that arrive together. The book adds what the engine
+adds to a store: numbering (the counter) and the spool check. The baselines do the least the same durability
+needs: a plain SQLite insert and commit (WAL, synchronous=FULL) of the stub's JSON, and a plain Redis pipeline
+(HSET and XADD) of it, one stub a write and 100 a write. A real redis-server is started on a free loopback port in
+a temporary folder (no persistence), and stopped at the end.
 
     .venv/bin/python bench/tickets.py [N]
 """
@@ -90,6 +91,9 @@ def main() -> None:
     pairs = [stubs_of(call(n, ("12345", "12348", "96301", "12333")[n % 4])) for n in range(count)]
     openings = [replace(o, id=f"12345-20261126-e1-{n:06d}") for n, (o, _) in enumerate(pairs, start=1)]
     closings = [replace(c, id=o.id) for o, (_, c) in zip(openings, pairs, strict=True)]
+    # Other calls again: the opening stubs a burst of calls brings, which the engine group-commits.
+    again = [stubs_of(call(count + n, ("12345", "12348", "96301", "12333")[n % 4]))[0] for n in range(count)]
+    openings_again = [replace(o, id=f"12345-20261126-e1-{count + n:06d}") for n, o in enumerate(again, start=1)]
     print(f"{count} stubs of {len(json.dumps(openings[0].as_json(), ensure_ascii=False).encode())} bytes (JSON)")
     with tempfile.TemporaryDirectory() as folder:
         base = Path(folder)
@@ -100,10 +104,14 @@ def main() -> None:
             spool = Spool(base / "spool-only")
             runs: list[tuple[str, Callable[[Sequence[Stub]], object], Sequence[Stub], int]] = [
                 ("baseline: SQLite insert + commit", bare_sqlite(base / "bare.db"), openings, 1),
+                ("baseline: SQLite, 100 a commit", bare_sqlite(base / "bare-batch.db"), openings, BATCH),
                 ("SQLite store, opening stub", sqlite_store.put, openings, 1),
+                ("SQLite store, opening stubs, 100 a write", sqlite_store.put, openings_again, BATCH),
                 ("SQLite store, closing stubs, 100 a write", sqlite_store.put, closings, BATCH),
                 ("baseline: Redis pipeline HSET+XADD", bare_redis(server), openings, 1),
+                ("baseline: Redis pipeline, 100 a write", bare_redis(server), openings_again, BATCH),
                 ("Redis store, opening stub", redis_store.put, openings, 1),
+                ("Redis store, opening stubs, 100 a write", redis_store.put, openings_again, BATCH),
                 ("Redis store, closing stubs, 100 a write", redis_store.put, closings, BATCH),
                 ("spool append + fsync", spool.append, openings, 1),
             ]

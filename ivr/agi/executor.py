@@ -22,6 +22,7 @@ from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum, StrEnum
+from functools import lru_cache
 
 from ivr.agi import rating
 from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES, Ending, Outcome, decide
@@ -54,11 +55,15 @@ class Command:
     args: tuple[str, ...] = ()
 
     def encode(self) -> bytes:
-        return format_command(self.verb, *self.args)
+        return _encoded(self.verb, *self.args)
 
     @property
     def acts_on_caller(self) -> bool:
         return self.verb not in ("GET VARIABLE", "SET VARIABLE")
+
+
+# Calls of one plan send the same lines (the tags, stages, prompts, queues): each is checked and encoded once.
+_encoded = lru_cache(maxsize=4096)(format_command)
 
 
 class _Close(Enum):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
 
@@ -89,7 +90,7 @@ class AgiEnvironment:
                 raise ValueError(f"AGI variable names look like agi_<name>, got {key!r}")
             if not isinstance(value, str):
                 raise ValueError(f"AGI variable {key} must be a str, got {value!r}")
-            match = _ARG_KEY.fullmatch(key)
+            match = _ARG_KEY.fullmatch(key) if key.startswith("agi_arg_") else None
             if match:
                 numbered[int(match[1])] = value
         if sorted(numbered) != list(range(1, len(numbered) + 1)):
@@ -232,6 +233,17 @@ def _decode(line: bytes) -> str:
         raise AgiProtocolError(f"reply line from Asterisk is not UTF-8: {_show(line)}") from None
 
 
+_HANGUP_LINE: Final = _HANGUP.encode()
+_HANGUP_EVENT: Final = Hangup()
+
+
+@lru_cache(maxsize=1024)
+def _reply_200(line: bytes) -> Reply:
+    """A 200 line's Reply. Replies are immutable and most lines recur in every call (`200 result=1`, a prompt's
+    `endpos`, a queue's status), so each distinct line is parsed once; a line that fails raises every time."""
+    return _parse_200(_decode(line), line)
+
+
 def _parse_200(text: str, line: bytes) -> Reply:
     match = _REPLY_200.fullmatch(text)
     if match is None:
@@ -282,6 +294,8 @@ class AgiParser:
         """Take the next bytes from the socket; return the events they complete, in order."""
         self._check_alive()
         events: list[Event] = []
+        if not self._buffer and data[-1:] == b"\n":
+            return self._whole_lines(bytes(data), events)
         try:
             self._buffer += data
             start = 0
@@ -311,6 +325,22 @@ class AgiParser:
             raise
         return events
 
+    def _whole_lines(self, data: bytes, events: list[Event]) -> list[Event]:
+        """`feed` when nothing is pending and the read ends a line, as almost every read from Asterisk does: the
+        same lines, checks and events without copying through the buffer."""
+        try:
+            for line in data.split(b"\n")[:-1]:
+                if len(line) > self.max_line:
+                    raise LineTooLong(f"line from Asterisk longer than {self.max_line} bytes: {_show(line)}")
+                event = self._line(line[:-1] if line.endswith(b"\r") else line)
+                if event is not None:
+                    events.append(event)
+        except AgiProtocolError as error:
+            self._failure = str(error)
+            error.events = tuple(events)
+            raise
+        return events
+
     def feed_eof(self) -> None:
         """The connection closed. Asterisk always ends on a line boundary, so anything unfinished is an error."""
         self._check_alive()
@@ -332,13 +362,14 @@ class AgiParser:
     def _line(self, line: bytes) -> Event | None:
         if self._env is not None:
             return self._environment_line(line)
+        if self._block is None:
+            if line == _HANGUP_LINE:
+                return _HANGUP_EVENT
+            if line.startswith(b"200"):
+                return _reply_200(line)
         text = _decode(line)
         if self._block is not None:
             return self._usage_line(text, line)
-        if text == _HANGUP:
-            return Hangup()
-        if text.startswith("200"):
-            return _parse_200(text, line)
         if text.startswith("520-"):
             self._block = [text]
             self._block_bytes = len(line)

@@ -12,7 +12,6 @@ ended it. A store slower than STORE_SECONDS does not hold the call: it is routed
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
@@ -30,6 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("ivr.serve")
 CLOSING_SECONDS = 5.0
+# A limit timer that fires less than this before its deadline counts as on time (clock arithmetic rounds).
+DEADLINE_SLACK = 0.001
 
 
 class FastAgiSession(Protocol):
@@ -39,14 +40,23 @@ class FastAgiSession(Protocol):
         self.parser = AgiParser()
         self.executor: PlanExecutor | None = None
         self.limits: Limits | None = None
-        self.waiting_for = "the environment block"
+        self._waiting_for: str | None = "the environment block"  # None: the reply to last_command
         self.last_command: Command | None = None
         self._timer: IDelayedCall | None = None
+        self._deadline = 0.0
+        self._limit = 0.0
         self._started = 0.0
         self._closing = False
         self._accepted = False
         self._gone = False
         self._opening: Stub | None = None
+
+    @property
+    def waiting_for(self) -> str:
+        """What the session waits for, for the log: built only when a log line needs it, not once per command."""
+        if self._waiting_for is None and self.last_command is not None:
+            return f"{self.last_command.verb} {' '.join(self.last_command.args)}".strip()
+        return self._waiting_for or ""
 
     # --- Twisted callbacks -----------------------------------------------------------------------------------
 
@@ -82,9 +92,10 @@ class FastAgiSession(Protocol):
             return
         self.service.sessions.discard(self)
         if self.executor is not None:
-            fields = self.executor.summary()
-            fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
-            log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
+            if log.isEnabledFor(logging.INFO):
+                fields = self.executor.summary()
+                fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
+                log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
             self._close_ticket(self.executor)
         elif self.waiting_for:
             log.warning("session from %s closed before its environment block", self.transport.getPeer().host)
@@ -120,7 +131,7 @@ class FastAgiSession(Protocol):
             return
         assert isinstance(action, Command) and self.limits is not None
         self.last_command = action
-        self.waiting_for = f"{action.verb} {' '.join(action.args)}".strip()
+        self._waiting_for = None
         self.transport.write(action.encode())
         self._arm(self.limits.seconds(action))
 
@@ -131,7 +142,7 @@ class FastAgiSession(Protocol):
         tickets, executor = self.service.tickets, self.executor
         assert tickets is not None and executor is not None
         self._cancel()
-        self.waiting_for = "the ticket store"
+        self._waiting_for = "the ticket store"
         self._opening = tickets.opening(executor)
         created = tickets.create(self._opening)
         created.addTimeout(STORE_SECONDS, self.clock)
@@ -157,21 +168,34 @@ class FastAgiSession(Protocol):
             return  # no store, or an emergency number handed back: never a stub
         opening = self._opening or tickets.opening(executor)  # the session ended before the stub was due
         ended = self.service.now(executor.rules)
-        tickets.finish(closing_stub(replace(opening, id=executor.ticket_id or ""), executor, ended))
+        tickets.finish(closing_stub(opening, executor, ended, executor.ticket_id or ""))
 
     # --- limits and closing ----------------------------------------------------------------------------------
 
     def _arm(self, seconds: float) -> None:
+        """The limit runs from now. A timer due no later than the new deadline stays: it fires early and re-arms
+        for the rest. Replies mostly come within milliseconds, so a call moves a timer a few times, not once per
+        command (each move is a heap operation in the reactor, shared by every session)."""
+        self._limit = seconds
+        self._deadline = self.clock.seconds() + seconds
+        timer = self._timer
+        if timer is not None and timer.active() and timer.getTime() <= self._deadline:
+            return
         self._cancel()
-        self._timer = self.clock.callLater(seconds, self._expired, seconds)
+        self._timer = self.clock.callLater(seconds, self._expired)
 
     def _cancel(self) -> None:
         if self._timer is not None and self._timer.active():
             self._timer.cancel()
         self._timer = None
 
-    def _expired(self, seconds: float) -> None:
+    def _expired(self) -> None:
         self._timer = None
+        remaining = self._deadline - self.clock.seconds()
+        if remaining > DEADLINE_SLACK:
+            self._timer = self.clock.callLater(remaining, self._expired)
+            return
+        seconds = self._limit
         if self._closing:
             self._abort()
             return
@@ -188,7 +212,7 @@ class FastAgiSession(Protocol):
     def _close(self) -> None:
         """Half-close and keep reading: Asterisk writes its last HANGUP and closes; abort if it does not."""
         self._closing = True
-        self.waiting_for = ""
+        self._waiting_for = ""
         self.transport.loseWriteConnection()
         self._arm(CLOSING_SECONDS)
 

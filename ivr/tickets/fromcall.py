@@ -7,7 +7,8 @@ become the route's. Nothing here does I/O, so the session can build a stub on th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
+from weakref import WeakKeyDictionary
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
 from ivr.calendar.deadlines import DeadlineClock
@@ -38,7 +39,6 @@ def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadl
     """A routed call's stub before anything happened to it: the engine's opening stub, or the one the monitor
     makes for a call the dialplan carried without the engine."""
     line = plan.line
-    case = deadlines.for_case(facts.at)
     return Stub(
         id="",
         received=facts.at,
@@ -63,18 +63,39 @@ def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadl
         answered_by="",
         ended=None,
         route=(),
-        deadlines=tuple(Due(step.step, step.due) for step in case.deadlines),
+        deadlines=_dues(deadlines, facts.at),
     )
 
 
-def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime) -> Stub:
+# Per clock: the deadlines of a stub without a category, by day of receipt and part of that day.
+_DUES: WeakKeyDictionary[DeadlineClock, dict[tuple[date, bool, bool], tuple[Due, ...]]] = WeakKeyDictionary()
+
+
+def _dues(deadlines: DeadlineClock, at: datetime) -> tuple[Due, ...]:
+    """The stub's deadlines, counted once per day and part of day instead of on every call (the working-day
+    calendar is slow to ask). Without a category, `case_deadlines` depends on the time of receipt only through
+    its day and whether it came before opening, in working hours or after closing (on a working day); so those
+    are the key, and every call of the same part of a day gets exactly what counting would give."""
+    local = at.astimezone(deadlines.rules.timezone)
+    hours = deadlines.rules.calendar
+    key = (local.date(), local.time() < hours.opens, local.time() < hours.closes)
+    known = _DUES.setdefault(deadlines, {})
+    dues = known.get(key)
+    if dues is None:
+        dues = known[key] = tuple(Due(step.step, step.due) for step in deadlines.for_case(at).deadlines)
+    return dues
+
+
+def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime, ticket_id: str | None = None) -> Stub:
     """The same stub when the engine's part of the call is over (revision 1): route, outcome, wait, agent.
-    It keeps the opening stub's id ("" when that could not be written: the book numbers it then)."""
+    It keeps the opening stub's id, or takes `ticket_id` when given ("" when the opening stub could not be
+    written: the book numbers it then)."""
     endings = [entry for entry in executor.trace if entry.outcome is not None]
     waits = [int(entry.values["QUEUEWAIT"]) for entry in endings if entry.values.get("QUEUEWAIT", "").isdigit()]
     answered = [entry for entry in endings if entry.outcome is not None and entry.outcome.answered]
     return replace(
         opening,
+        id=opening.id if ticket_id is None else ticket_id,
         linkedid=executor.linkedid,
         outcome=_outcome(executor, answered),
         stage=executor.stage,

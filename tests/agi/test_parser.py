@@ -400,3 +400,29 @@ def test_over_long_lines_raise_line_too_long(replies, length, lf, points):
     for chunks in ([stream], cut(stream, points)):
         _, error = run(AgiParser(max_line=64, expect_environment=False), chunks)
         assert error is LineTooLong
+
+
+@pytest.mark.parametrize(
+    "stream",
+    [
+        ENV + b"200 result=1\nHANGUP\n200 result=0 endpos=11234\r\n200 result=1 (x)\n",
+        ENV + b"520-Invalid command syntax.  Proper usage follows:\nUsage: x\n520 End of proper usage.\n",
+        ENV + b"200 result=1\n" + b"9" * (MAX_LINE + 1) + b"\n200 result=1\n",
+        ENV + b"200 result=1\n\xff\xfe\n",
+    ],
+)
+def test_reads_of_whole_lines_give_what_the_buffered_path_gives(stream):
+    """Most reads end a line and take the unbuffered path; a read that leaves a part line pending sends the rest
+    through the buffer: the events, the error and the events before it are the same either way."""
+
+    def run(chunks):
+        parser, events = AgiParser(), []
+        try:
+            for chunk in chunks:
+                events += parser.feed(chunk)
+        except AgiProtocolError as error:
+            return events + list(error.events), type(error), str(error)
+        return events, None, ""
+
+    lines = [line + b"\n" for line in stream.split(b"\n")[:-1]]
+    assert run(lines) == run([stream]) == run([stream[:1], stream[1:]])

@@ -162,3 +162,26 @@ def test_reload_keeps_calls_on_their_plan_and_refuses_bad_files(service, rules_d
     problems = [r.getMessage() for r in caplog.records if "timeout" in r.getMessage()]
     assert len(problems) == 1, "the same problems are logged once"
     assert "routing_rules.yaml:" in problems[0]
+
+
+def test_each_command_gets_its_whole_limit_from_when_it_was_sent(service, clock, caplog):
+    """The limit timer is moved lazily (it fires early and re-arms): a command sent late still gets its whole
+    limit, and a shorter limit after a long one still fires on time."""
+    session, transport = connect(service)
+    simulator = AsteriskSimulator(SimulatedCall("12345"))
+    clock.advance(4)  # the environment block arrives just within its 5 s
+    session.dataReceived(simulator.open())
+    assert transport.take() == b"ANSWER\n"
+    clock.advance(9.9)  # past the environment's old deadline, within ANSWER's 10 s
+    assert not transport.aborted
+    session.dataReceived(simulator.receive(b"ANSWER\n"))
+    sent = pump(session, transport, simulator, until_exec="EXEC Queue hotline-12345")
+    clock.advance(60)  # a minute in the queue, then the reply: the next command is a 5 s GET VARIABLE
+    session.dataReceived(simulator.receive(sent))
+    assert transport.take().startswith(b"GET VARIABLE QUEUESTATUS")
+    clock.advance(4.9)
+    assert not transport.aborted
+    with caplog.at_level(logging.WARNING, logger="ivr.serve"):
+        clock.advance(0.2)
+    assert transport.aborted
+    assert any("no answer to GET VARIABLE QUEUESTATUS within 5 s" in r.getMessage() for r in caplog.records)

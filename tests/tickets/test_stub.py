@@ -135,3 +135,23 @@ def test_masked_stub_hides_the_caller_only():
     assert (masked.caller, masked.redirecting) == ("+86139****5678", "135****5678")
     assert closing.caller == "+8613912345678", "masking makes a copy"
     assert masked.as_json() | {"caller": "", "redirecting": ""} == closing.as_json() | {"caller": "", "redirecting": ""}
+
+
+def test_deadlines_counted_once_per_part_of_day_are_those_of_each_moment():
+    """One clock serves many calls: each gets exactly the deadlines its own moment of receipt gives, around
+    opening and closing time, on a working day, a weekend and a holiday, also when the times come out of order."""
+    clock = DeadlineClock(RULES)
+    hours = RULES.calendar
+    moments = []
+    for day in (NOW.date(), NOW.date() + timedelta(days=1), NOW.date().replace(month=10, day=1)):
+        for at in (hours.opens, hours.closes):
+            base = NOW.replace(year=day.year, month=day.month, day=day.day, hour=at.hour, minute=at.minute, second=0)
+            moments += [base - timedelta(seconds=1), base, base + timedelta(seconds=1)]
+    moments += [m.replace(hour=3) for m in moments[:1]] + [m.replace(hour=23) for m in moments[:1]]
+    environment = AgiParser().feed(AsteriskSimulator(call(1, "12345")).open())[0]
+    for received in [*moments, *reversed(moments)]:
+        executor = PlanExecutor(environment, RULES, received)  # routed, as the engine has it for the stub
+        executor.start()
+        opening = opening_stub(executor, "e1", clock)
+        expected = case_deadlines(received, RULES).deadlines
+        assert [(d.step, d.due) for d in opening.deadlines] == [(d.step, d.due) for d in expected], received
