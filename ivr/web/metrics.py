@@ -4,27 +4,30 @@ No metric is kept in this process: several engines and monitors on several hosts
 the only place that knows the centre, and a restart of `ivr web` loses nothing. Today's counts come from today's
 stubs (the same `day_figures` as the wall), so they fall back to zero at midnight in the rules' zone: Prometheus
 reads that as a counter reset, which `rate()` and `increase()` handle. They are exported as gauges named
-`..._today` for that reason; the session duration histogram resets the same way.
+`..._today` for that reason; the session duration histogram resets the same way. The call-back list is a state,
+not a count of the day: `ivr_callbacks` is what `ivr callbacks list --all` would list now.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
+from ivr.agi.rating import Rating
 from ivr.ami.view import centre_view
-from ivr.tickets.figures import day_figures, day_query
+from ivr.tickets.callbacks import callback_list
+from ivr.tickets.figures import Ratings, day_figures, ratings_by
 from ivr.tickets.spool import FILE as SPOOL_FILE
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.tickets.stub import Stub
-from ivr.web.model import STAFF_STATES, today
+from ivr.web.model import STAFF_STATES, Names, callback_counts, stubs_query, today, todays
 
 # AGI session lengths: a prompt and a hang-up take seconds, an answered call a queue wait plus the conversation.
 SESSION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)
@@ -33,10 +36,10 @@ FALLBACK_STEP = "ami:fallback"
 
 class CentreCollector(Collector):
     def __init__(
-        self, store: TicketStore, zone: ZoneInfo, spools: Sequence[Path], clock: Callable[[], float] = time.time
+        self, store: TicketStore, names: Names, spools: Sequence[Path], clock: Callable[[], float] = time.time
     ) -> None:
         self.store = store
-        self.zone = zone
+        self.names = names
         self.spools = spools
         self.clock = clock
 
@@ -46,21 +49,22 @@ class CentreCollector(Collector):
         up = GaugeMetricFamily("ivr_store_up", "1 when the ticket store could be read for this scrape")
         try:
             boards = self.store.boards()
-            stubs = self.store.find(day_query(today(now, self.zone), self.zone))
+            stubs = self.store.find(stubs_query(now, self.names))
         except StoreUnavailable:
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
         yield up
-        yield from centre_metrics(boards, stubs, now, self.zone)
+        yield from centre_metrics(boards, stubs, now, self.names)
 
 
 def centre_metrics(
-    boards: Mapping[str, dict[str, Any]], stubs: Sequence[Stub], now: float, zone: ZoneInfo
+    boards: Mapping[str, dict[str, Any]], read: Sequence[Stub], now: float, names: Names
 ) -> Iterator[Metric]:
-    """Every metric the store gives, from today's completed stubs and the monitors' boards. Pure."""
-    view = centre_view(dict(boards), day_figures(today(now, zone), stubs), now)
+    """Every metric the store gives, from the completed stubs `stubs_query` reads and the monitors' boards. Pure."""
+    stubs = todays(read, now, names.zone)
+    view = centre_view(dict(boards), day_figures(today(now, names.zone), stubs), now)
 
     calls = GaugeMetricFamily(
         "ivr_calls_today", "Calls received today (rules' zone) by original line and outcome", labels=["line", "outcome"]
@@ -87,6 +91,17 @@ def centre_metrics(
     yield fallback
 
     yield session_histogram(stubs)
+    by_line = ratings_by(stubs, "line")
+    yield ratings_metric("ivr_ratings_today", "Satisfaction ratings today by original line", "line", by_line)
+    by_agent = ratings_by(stubs, "answered_by")
+    yield ratings_metric("ivr_agent_ratings_today", "Satisfaction ratings today by answering agent", "agent", by_agent)
+    entries = callback_list(read, names.callbacks, names.numbering, datetime.fromtimestamp(now, names.zone))
+    pending = GaugeMetricFamily(
+        "ivr_callbacks", "Callers who gave up (as Asterisk confirmed) by call-back state now", labels=["state"]
+    )
+    for state, count in callback_counts(entries).items():
+        pending.add_metric([state], count)
+    yield pending
 
     queue_calls = GaugeMetricFamily(
         "ivr_queue_calls_today",
@@ -123,6 +138,21 @@ def centre_metrics(
         "1 when the live queue figures can be trusted (a monitor wrote a board lately and its AMI link is up)",
         value=0 if view["warning"] else 1,
     )
+
+
+def ratings_metric(name: str, documentation: str, label: str, found: Mapping[str, Ratings]) -> GaugeMetricFamily:
+    """Each rating's count per group, with `not-rated` for the calls asked that got none: asked is their sum."""
+    family = GaugeMetricFamily(name, documentation, labels=[label, "rating"])
+    for group, r in found.items():
+        counts = {
+            Rating.SATISFIED: r.satisfied,
+            Rating.BASICALLY_SATISFIED: r.basically_satisfied,
+            Rating.DISSATISFIED: r.dissatisfied,
+            Rating.NOT_RATED: r.asked - r.rated,
+        }
+        for rating, count in counts.items():
+            family.add_metric([group, rating.value], count)
+    return family
 
 
 def session_histogram(stubs: Sequence[Stub]) -> HistogramMetricFamily:

@@ -3,26 +3,32 @@
 
 The live part (who waits, which agents are free) and the warning come from `ivr.ami.view.centre_view`, today's
 figures from `ivr.tickets.figures`, the same code `ivr queues` runs: the wall and the terminal never disagree.
-The JSON is language-neutral (codes, numbers, names in both languages); the page words it in Mandarin or English.
-Caller numbers are masked here, before anything leaves the process.
+Ratings come from `ratings_by` and the call-back list from `callback_list`, as `ivr tickets ratings` and
+`ivr callbacks list` give them. The JSON is language-neutral (codes, numbers, names in both languages); the page
+words it in Mandarin or English. Caller numbers are masked here, before anything leaves the process.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from ivr.ami.view import STALE_SECONDS, centre_view
-from ivr.rules.model import Mode, Rules
-from ivr.tickets.figures import day_figures
+from ivr.rules.model import Callbacks, Mode, Numbering, Rules
+from ivr.tickets.callbacks import Callback, State, callback_list
+from ivr.tickets.figures import Ratings, day_figures, day_query, ratings_by
+from ivr.tickets.store import Query
 from ivr.tickets.stub import Stub
 
 MODES = (Mode.ABSORBED.value, Mode.DUAL_TRANSFER.value, Mode.DUAL_MERGED.value, Mode.MAIN.value)
 NEWEST = 8  # stubs listed: what fits under the tables on a wall screen
 STAFF_STATES = ("free", "busy", "paused", "unavailable")
+OPEN_CALLBACKS = (State.DUE, State.WAITING, State.NOT_DIALLABLE)  # still someone's to do, as `ivr callbacks list`
+CALLBACK_ROWS = 10  # open call-backs listed, oldest first: the rest are counted, not shown
+RATED_AGENTS = 12  # agents listed in the ratings, most asked first: a big centre has more than a wall can hold
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,8 @@ class Names:
     zone: ZoneInfo
     queues: Mapping[str, tuple[str, str]]
     lines: Mapping[str, tuple[str, str]]
+    callbacks: Callbacks  # the call-back list's window, attempts and retry pause decide each entry's state
+    numbering: Numbering  # which callers may be dialled at all
 
     @classmethod
     def of(cls, rules: Rules) -> Names:
@@ -40,6 +48,8 @@ class Names:
             zone=rules.timezone,
             queues={q.queue: (q.name_zh, q.name_en) for q in rules.queues.values()},
             lines={n: (line.name_zh, line.name_en) for n, line in rules.lines.items()},
+            callbacks=rules.callbacks,
+            numbering=rules.numbering,
         )
 
 
@@ -48,24 +58,42 @@ def today(now: float, zone: ZoneInfo) -> date:
     return datetime.fromtimestamp(now, zone).date()
 
 
+def stubs_query(now: float, names: Names) -> Query:
+    """The one read the wall needs: today's calls, and every call the call-back list may still hold (a caller
+    who gave up late yesterday is still due this morning). The same reach as the dialler's, so the wall lists
+    what `ivr monitor` would dial."""
+    return Query(since=datetime.fromtimestamp(now, names.zone) - timedelta(hours=names.callbacks.window_hours, days=1))
+
+
+def todays(stubs: Sequence[Stub], now: float, zone: ZoneInfo) -> list[Stub]:
+    """The stubs of the day the wall counts, out of a wider read."""
+    day = day_query(today(now, zone), zone)
+    return [stub for stub in stubs if day.matches(stub)]
+
+
 def wallboard(
     boards: Mapping[str, dict[str, Any]], stubs: Sequence[Stub], now: float, names: Names, newest: int = NEWEST
 ) -> dict[str, Any]:
-    """The page's state. `stubs` are today's, completed by the store (oldest first), as `day_query` finds them."""
-    day = today(now, names.zone)
-    view = centre_view(dict(boards), day_figures(day, stubs), now)
+    """The page's state. `stubs` are completed by the store (oldest first), as `stubs_query` finds them: today's
+    figures count today's only, the call-back list looks further back."""
+    moment = datetime.fromtimestamp(now, names.zone)
+    day = moment.date()
+    stubs_of_day = todays(stubs, now, names.zone)
+    view = centre_view(dict(boards), day_figures(day, stubs_of_day), now)
     return {
         "now": now,
         "day": day.isoformat(),
-        "clock": f"{datetime.fromtimestamp(now, names.zone):%H:%M:%S}",
+        "clock": f"{moment:%H:%M:%S}",
         "alert": _alert(view),
         "monitors": view["monitors"],
         "queues": [_queue(q, names) for q in view["queues"]],
         "lines": sorted((_line(f, names) for f in view["lines"]), key=lambda f: (-f["calls"], f["line"])),
         "total": view["total"],
-        "hours": calls_per_hour(stubs, names.zone),
-        "hour_now": datetime.fromtimestamp(now, names.zone).hour,
-        "stubs": [_stub(s) for s in reversed(stubs[-newest:])] if newest else [],
+        "hours": calls_per_hour(stubs_of_day, names.zone),
+        "hour_now": moment.hour,
+        "stubs": [_stub(s) for s in reversed(stubs_of_day[-newest:])] if newest else [],
+        "ratings": ratings(stubs_of_day, names),
+        "callbacks": callbacks(callback_list(stubs, names.callbacks, names.numbering, moment), day),
     }
 
 
@@ -83,7 +111,32 @@ def unreadable(reason: str, now: float, zone: ZoneInfo) -> dict[str, Any]:
         "hours": {mode: [0] * 24 for mode in MODES},
         "hour_now": datetime.fromtimestamp(now, zone).hour,
         "stubs": [],
+        "ratings": {"lines": [], "agents": [], "more_agents": 0},
+        "callbacks": None,
     }
+
+
+def ratings(stubs: Sequence[Stub], names: Names, agents: int = RATED_AGENTS) -> dict[str, Any]:
+    """Today's ratings per original line and per agent, most asked first; `more_agents` were left off."""
+    lines = [_rated(line, r) | _names(names.lines, line) for line, r in _most_asked(ratings_by(stubs, "line"))]
+    by_agent = [_rated(agent, r) for agent, r in _most_asked(ratings_by(stubs, "answered_by"))]
+    return {"lines": lines, "agents": by_agent[:agents], "more_agents": max(0, len(by_agent) - agents)}
+
+
+def callbacks(entries: Sequence[Callback], day: date, rows: int = CALLBACK_ROWS) -> dict[str, Any]:
+    """How many call-backs are in each state, and the open ones, oldest first (as `callback_list` gives them):
+    the longest a citizen has waited for a call is the one a lead must see."""
+    still_open = [e for e in entries if e.state in OPEN_CALLBACKS]
+    return {
+        "counts": callback_counts(entries),
+        "open": [_callback(e, day) for e in still_open[:rows]],
+        "more": max(0, len(still_open) - rows),
+    }
+
+
+def callback_counts(entries: Sequence[Callback]) -> dict[str, int]:
+    """Entries per state, every state named (a zero is news too: nobody is waiting for a call)."""
+    return {state.value: sum(1 for e in entries if e.state is state) for state in State}
 
 
 def calls_per_hour(stubs: Sequence[Stub], zone: ZoneInfo) -> dict[str, list[int]]:
@@ -111,12 +164,10 @@ def _alert(view: dict[str, Any]) -> dict[str, Any]:
 
 
 def _queue(q: dict[str, Any], names: Names) -> dict[str, Any]:
-    zh, en = names.queues.get(q["queue"], (q["queue"], q["queue"]))
     figures = q["today"]
     return {
         "queue": q["queue"],
-        "name_zh": zh,
-        "name_en": en,
+        **_names(names.queues, q["queue"]),
         "live": q["live"],
         "waiting": len(q["waiting"]),
         "longest_wait": q["longest_wait"],
@@ -128,11 +179,9 @@ def _queue(q: dict[str, Any], names: Names) -> dict[str, Any]:
 
 
 def _line(f: dict[str, Any], names: Names) -> dict[str, Any]:
-    zh, en = names.lines.get(f["line"], (f["line"], f["line"]))
     return {
         "line": f["line"],
-        "name_zh": zh,
-        "name_en": en,
+        **_names(names.lines, f["line"]),
         "calls": f["offered"],
         "answered": f["answered"],
         "abandoned": f["abandoned"],
@@ -152,4 +201,36 @@ def _stub(stub: Stub) -> dict[str, Any]:
         "queue": shown.queue,
         "queue_wait": shown.queue_wait,
         "answered_by": shown.answered_by,
+    }
+
+
+def _names(known: Mapping[str, tuple[str, str]], key: str) -> dict[str, str]:
+    """A name in both languages; one the rules no longer know shows its own key."""
+    zh, en = known.get(key, (key, key))
+    return {"name_zh": zh, "name_en": en}
+
+
+def _most_asked(found: Mapping[str, Ratings]) -> list[tuple[str, Ratings]]:
+    return sorted(found.items(), key=lambda item: (-item[1].asked, item[0]))
+
+
+def _rated(key: str, r: Ratings) -> dict[str, Any]:
+    return {"key": key, **r.as_json(), "not_rated": r.asked - r.rated}
+
+
+def _callback(entry: Callback, day: date) -> dict[str, Any]:
+    """One open call-back; its caller masked as every stub on the wall (withheld stays "withheld")."""
+    stub = entry.stub.masked()
+    received = f"{stub.received:%H:%M}" if stub.received.date() == day else f"{stub.received:%m-%d %H:%M}"
+    return {
+        "id": stub.id,
+        "received": received,
+        "line": stub.line,
+        "caller": stub.caller,
+        "gave_up": stub.outcome.value,
+        "queue": stub.queue,
+        "queue_wait": stub.queue_wait,
+        "attempts": len(entry.attempts),
+        "state": entry.state.value,
+        "next_at": f"{entry.next_at:%H:%M}" if entry.next_at else None,
     }

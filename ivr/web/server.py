@@ -26,11 +26,10 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from ivr.tickets.figures import day_query
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.web import page
 from ivr.web.metrics import CentreCollector
-from ivr.web.model import Names, today, unreadable, wallboard
+from ivr.web.model import Names, stubs_query, unreadable, wallboard
 
 log = logging.getLogger("ivr.web")
 reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
@@ -52,11 +51,11 @@ class Centre:
         self._failing = False
 
     def read(self) -> dict[str, Any]:
-        """In a thread: boards and today's stubs, as the page shows them."""
+        """In a thread: boards and the stubs of today and of the call-back window, in one read."""
         now = self.clock()
         try:
             boards = self.store.boards()
-            stubs = self.store.find(day_query(today(now, self.names.zone), self.names.zone))
+            stubs = self.store.find(stubs_query(now, self.names))
         except StoreUnavailable as exc:
             if not self._failing:
                 log.error("ALARM ticket store cannot be read: %s", exc)
@@ -222,7 +221,7 @@ def run(store: TicketStore, names: Names, host: str, port: int, token: str, spoo
     """Listen, read the store once a second, push; SIGTERM or SIGINT closes the streams and exits 0."""
     centre = Centre(store, names)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CentreCollector(store, names.zone, spools))
+    registry.register(CentreCollector(store, names, spools))
     listening = reactor.listenTCP(port, site(centre, registry, token), interface=host)
     address = listening.getHost()
     log.info(

@@ -11,15 +11,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from ivr.tickets.completion import CallEvent, EventKind
 from ivr.tickets.spool import FILE as SPOOL_FILE
 from ivr.tickets.store import open_store
-from ivr.tickets.stub import StubOutcome
+from ivr.tickets.stub import RouteStep, StubOutcome
 from ivr.web.metrics import CentreCollector
-from tests.tickets.calls import NOW, ZONE
-from tests.web.test_model import T, board, stub
+from tests.tickets.calls import NOW
+from tests.web.test_model import GAVE_UP, NAMES, T, board, gave_up, rated, stub
 
 
 def scrape(store, spools=(), now=T):
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CentreCollector(store, ZONE, list(spools), clock=lambda: now))
+    registry.register(CentreCollector(store, NAMES, list(spools), clock=lambda: now))
     text = generate_latest(registry).decode()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value
@@ -84,3 +84,33 @@ def test_an_unreadable_store_says_so_and_invents_nothing(tmp_path):
     found = scrape(open_store(f"sqlite:///{tmp_path / 'never-written.db'}"))
     assert found[("ivr_store_up", ())] == 0
     assert not [name for name, _ in found if name.startswith(("ivr_calls", "ivr_queue", "ivr_ami"))]
+
+
+def test_ratings_of_the_day_and_the_callback_list_now(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    store.put(
+        [
+            rated(1, "satisfied"),
+            rated(2, "dissatisfied", agent="PJSIP/agent2"),
+            rated(3, "not-rated", line="12396"),
+            rated(4, "satisfied", minutes=-11 * 60),  # yesterday: not today's rating
+            gave_up(5, -12 * 60, "13900139000", GAVE_UP),  # yesterday, still due
+            gave_up(6, -10, "13700137000", GAVE_UP, RouteStep(NOW, "ami:callback-done", "called by hand")),
+            gave_up(7, -3 * 24 * 60, "13600136000", GAVE_UP),  # beyond the call-back window: not read
+        ]
+    )
+    found = scrape(store)
+
+    def line(name, rating):
+        return found.get(("ivr_ratings_today", (("line", name), ("rating", rating))))
+
+    def agent(name, rating):
+        return found.get(("ivr_agent_ratings_today", (("agent", name), ("rating", rating))))
+
+    assert [line("12345", r) for r in ("satisfied", "basically-satisfied", "dissatisfied", "not-rated")] == [1, 0, 1, 0]
+    assert [line("12396", r) for r in ("satisfied", "not-rated")] == [0, 1]
+    assert (agent("PJSIP/agent1", "satisfied"), agent("PJSIP/agent1", "not-rated")) == (1, 1)
+    assert agent("PJSIP/agent2", "dissatisfied") == 1
+    callbacks = {dict(labels)["state"]: value for (name, labels), value in found.items() if name == "ivr_callbacks"}
+    assert callbacks == {"due": 1, "waiting": 0, "done": 1, "reached-agent": 0, "duplicate": 0, "not-diallable": 0,
+                         "gave-up": 0}  # fmt: skip

@@ -6,6 +6,7 @@ import re
 from importlib.resources import files
 
 from ivr.rules.model import Mode
+from ivr.tickets.callbacks import State
 from ivr.tickets.stub import StubOutcome
 from ivr.web.model import MODES
 from ivr.web.page import STRINGS, language, render
@@ -24,6 +25,7 @@ def test_every_key_the_page_uses_is_in_the_table():
     used = set(re.findall(r'data-t="([^"]+)"', html)) | set(re.findall(r'\bt\("([a-z_-]+(?:\.[a-z_-]+)?)"[,)]', script))
     used |= {f"mode.{m}" for m in (*MODES, "unknown")} | {f"outcome.{o.value}" for o in StubOutcome}
     used |= {f"alert.{kind}" for kind in ("no-monitor", "stale", "link-down", "store", "offline")}
+    used |= {f"callback.{s.value}" for s in State} | {"caller.withheld", "caller.unknown"}
     assert used - set(STRINGS["zh"]) == set()
     assert {m.value for m in Mode} == set(MODES)
 

@@ -124,13 +124,75 @@
       cell(row, s.time, "time");
       cell(row, s.id, "id");
       cell(row, s.line, "line");
-      cell(row, s.caller, "caller");
+      cell(row, callerText(s.caller), "caller");
       cell(row, t("outcome." + s.outcome), "outcome", s.outcome === "abandoned" ? "bad" : "");
       cell(row, s.queue || "—", "queue");
       cell(row, seconds(s.queue_wait), "queue_wait");
       cell(row, s.answered_by || "—", "answered_by");
       return row;
     });
+  }
+
+  function callerText(caller) {
+    return caller === "withheld" || caller === "unknown" ? t("caller." + caller) : caller;
+  }
+
+  function queueName(name) {
+    const q = state.queues.find((found) => found.queue === name);
+    return q ? (lang === "zh" ? q.name_zh : q.name_en) : name;
+  }
+
+  function ratings(list, named) {
+    return list.map((r) => {
+      const row = document.createElement("tr");
+      row.dataset.key = r.key;
+      cell(row, r.key, "key");
+      if (named) cell(row, lang === "zh" ? r.name_zh : r.name_en, "name", "name");
+      cell(row, r.asked, "asked");
+      cell(row, r.satisfied, "satisfied");
+      cell(row, r.basically_satisfied, "basically_satisfied");
+      cell(row, r.dissatisfied, "dissatisfied", r.dissatisfied ? "bad" : "");
+      cell(row, r.not_rated, "not_rated");
+      cell(row, percent(r.satisfaction), "satisfaction");
+      return row;
+    });
+  }
+
+  function callbacks(list) {
+    return list.map((c) => {
+      const row = document.createElement("tr");
+      row.dataset.ticket = c.id;
+      cell(row, c.received, "received");
+      cell(row, c.id, "id");
+      cell(row, c.line, "line");
+      cell(row, callerText(c.caller), "caller");
+      cell(row, t("outcome." + c.gave_up) + (c.queue ? " · " + queueName(c.queue) : ""), "gave_up");
+      cell(row, seconds(c.queue_wait), "queue_wait");
+      cell(row, c.attempts, "attempts");
+      const until = c.next_at ? " · " + t("until", { time: c.next_at }) : "";
+      cell(row, t("callback." + c.state) + until, "state", c.state === "due" ? "bad" : "");
+      return row;
+    });
+  }
+
+  function callbackCounts(found) {
+    document.getElementById("callback-counts").replaceChildren(...Object.entries(found ? found.counts : {}).map(
+      ([name, count]) => {
+        const item = document.createElement("span");
+        item.className = "count" + (name === "due" && count ? " bad" : "");
+        item.dataset.state = name;
+        const figure = document.createElement("b");
+        figure.textContent = count;
+        item.append(t("callback." + name) + " ", figure);
+        return item;
+      },
+    ));
+  }
+
+  function more(id, count) {
+    const note = document.getElementById(id);
+    note.hidden = !count;
+    note.textContent = count ? t("more", { n: count }) : "";
   }
 
   function svg(name, attributes, text) {
@@ -199,8 +261,17 @@
     const live = state.queues.filter((q) => q.live);
     document.getElementById("kpi-waiting").textContent = live.reduce((sum, q) => sum + q.waiting, 0);
     document.getElementById("kpi-longest").textContent = seconds(Math.max(0, ...live.map((q) => q.longest_wait)));
+    const due = state.callbacks ? state.callbacks.counts.due : null;
+    document.getElementById("kpi-callbacks").textContent = due ?? "—";
+    document.getElementById("kpi-callbacks").classList.toggle("bad", Boolean(due));
     fill("queues", queues(state.queues), "—", 11);
     fill("lines", lines(state.lines), t("no_calls"), 5);
+    fill("ratings-lines", ratings(state.ratings.lines, true), t("no_ratings"), 8);
+    fill("ratings-agents", ratings(state.ratings.agents, false), t("no_ratings"), 7);
+    more("ratings-agents-more", state.ratings.more_agents);
+    callbackCounts(state.callbacks);
+    fill("callbacks", callbacks(state.callbacks ? state.callbacks.open : []), t("no_callbacks"), 8);
+    more("callbacks-more", state.callbacks ? state.callbacks.more : 0);
     fill("stubs", stubs(state.stubs), t("no_calls"), 8);
     chart(state.hours, state.hour_now);
   }
