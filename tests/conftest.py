@@ -25,6 +25,7 @@ prompts:
   all-busy: {zh: 全忙, en: Busy}
   rating: {zh: 请评价, en: Please rate}
   rating-thanks: {zh: 谢谢, en: Thanks}
+  callback-greeting: {zh: 回拨, en: Calling back}
 """
 
 # A small but complete rules file: one line of each mode. Tests break one thing in it at a time.

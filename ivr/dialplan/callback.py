@@ -3,7 +3,8 @@
 `ivr-callback`: the Local channel the monitor originates waits in the queue, QUEUE_PRIO set by the Originate, so
 it is answered before callers who wait (it never races them: it waits its turn at the head). Option r: the agent
 side hears ringing, and the channel is answered only when an agent takes it. `ivr-callback-dial`: once an agent
-answered, ring the citizen's number (the Originate's extension) presenting 12345; the `h` extension reports how
+answered, ring the citizen's number (the Originate's extension) presenting 12345, and play the citizen the
+call-back greeting when they answer (Dial option A), before the agent speaks; the `h` extension reports how
 it ended in UserEvent(IvrCallback), which the monitor stores on the stub as the attempt's result.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from ivr.ami.dialler import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER
 from ivr.dialplan.conf import Conf
-from ivr.rules.model import Rules
+from ivr.rules.model import CALLBACK_PROMPT, Rules
 
 RING_SECONDS = 45
 
@@ -28,6 +29,6 @@ def write_callback(conf: Conf, rules: Rules) -> None:
         return
     dial = settings.dial.replace("{number}", "${EXTEN}")
     conf.exten("_X.", f'Set(CALLERID(all)="{MAIN_NUMBER}" <{MAIN_NUMBER}>)')
-    conf.same(f"Dial({dial},{RING_SECONDS})")
+    conf.same(f"Dial({dial},{RING_SECONDS},A({CALLBACK_PROMPT}))")
     conf.same("Hangup()")
     conf.exten("h", "UserEvent(IvrCallback,Ticket: ${TICKET_ID},DialStatus: ${DIALSTATUS})")

@@ -19,6 +19,7 @@ from yaml.nodes import Node
 
 from ivr.rules.calendarsection import CalendarSection
 from ivr.rules.model import (
+    CALLBACK_PROMPT,
     DAYS,
     RATING_PROMPTS,
     AfterTransition,
@@ -166,6 +167,8 @@ class _RulesBuilder:
         built_seats = {n: s for n, (_, s) in seats.items() if s is not None}
         built_announcements = {n: a for n, (_, a) in announcements.items() if a is not None}
         refs.check_destinations(queues, seats, announcements)
+        if callbacks is not None and callbacks.automatic:
+            refs.prompt(CALLBACK_PROMPT, top["callbacks"])
         self._check_chains(queues, seats, destinations)
         built_lines = {n: refs.line(fields) for n, (_, fields) in lines.items() if fields is not None}
         by_alias = self._check_numbers(lines, emergency)

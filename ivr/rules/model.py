@@ -167,6 +167,8 @@ class Line:
 
 # The satisfaction rating after a 12345 agent hangs up: its question and its thanks, in the prompt manifest.
 RATING_PROMPTS = ("rating", "rating-thanks")
+# Played to a citizen who answers an automatic call-back, before the agent speaks: who calls, and why.
+CALLBACK_PROMPT = "callback-greeting"
 
 
 @dataclass(frozen=True)

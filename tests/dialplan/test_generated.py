@@ -154,3 +154,13 @@ def test_the_monitors_ami_user_is_read_only_local_and_has_no_secret_in_the_file(
     assert {"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "UserEvent"} <= set(filters)
     for name, text_ in FILES.items():
         assert "labpass" not in text_ and not re.search(r"^\s*secret\s*=", text_, re.MULTILINE), name
+
+
+def test_a_call_back_greets_the_citizen_who_answers_before_the_agent_speaks():
+    """Dial's option A plays to the called party only: the agent, already on the line, hears ringing, then the
+    citizen; the greeting is a recorded prompt of the manifest like every other."""
+    priorities = dialplan_of(RULES).priorities()
+    dials = [p.data.split(",") for context, _, p in priorities if context == "ivr-callback-dial" and p.app == "Dial"]
+    assert dials == [["PJSIP/${EXTEN}@pstn-carrier", "45", "A(callback-greeting)"]]
+    assert "回拨" in RULES.prompts["callback-greeting"].text_zh
+    assert (RULES.recordings / "zh" / "callback-greeting.alaw").is_file()

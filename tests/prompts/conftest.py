@@ -12,7 +12,16 @@ import pytest
 from ivr.cli.main import main
 from tests.conftest import SMALL_MANIFEST
 
-NAMES = ("all-busy", "dept-unavailable", "rating", "rating-thanks", "stopped-12396", "transition-12396", "welcome")
+NAMES = (
+    "all-busy",
+    "callback-greeting",
+    "dept-unavailable",
+    "rating",
+    "rating-thanks",
+    "stopped-12396",
+    "transition-12396",
+    "welcome",
+)
 # One prompt of full length (36 syllables, about 10 s spoken), so that cutting it off is a real cut.
 TRANSITION = "您拨打的幺二三九六热线已并入幺二三四五政务服务便民热线，正在为您转接，请稍候。"
 MANIFEST = SMALL_MANIFEST.replace("{zh: 已并入,", f"{{zh: {TRANSITION},")

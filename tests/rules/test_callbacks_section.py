@@ -6,7 +6,7 @@ import pytest
 
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Callbacks
-from tests.conftest import SMALL_RULES
+from tests.conftest import SMALL_MANIFEST, SMALL_RULES
 from tests.rules.reporting import assert_reported_at
 
 SECTION = """\
@@ -54,3 +54,14 @@ def test_the_shipped_file_lists_but_does_not_dial(shipped):
 def test_mistakes(write_rules, this, that, at, message):
     text = SMALL_RULES + SECTION.replace(this, that)
     assert_reported_at(write_rules(text), text, at, message)
+
+
+def test_automatic_call_backs_need_their_greeting_in_the_manifest(write_rules):
+    """The citizen who answers hears who calls before the agent speaks: without the prompt, no automatic dialling."""
+    text = SMALL_RULES + SECTION
+    manifest = SMALL_MANIFEST.replace("  callback-greeting: {zh: 回拨, en: Calling back}\n", "")
+    assert_reported_at(
+        write_rules(text, manifest), text, "automatic: true", "prompt 'callback-greeting' is not defined"
+    )
+    listed_only = SMALL_RULES + SECTION.replace("automatic: true", "automatic: false")
+    assert not load_rules(write_rules(listed_only, manifest)).callbacks.automatic, "a list needs no greeting"
