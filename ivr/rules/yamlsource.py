@@ -15,6 +15,7 @@ from typing import TypeVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.reader import ReaderError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_DEPTH = 32
@@ -90,11 +91,10 @@ class _DepthLimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
-def _line_of_offset(data: bytes, offset: int) -> tuple[int, int]:
-    before = data[:offset]
-    line = before.count(b"\n") + 1
-    col = offset - (before.rfind(b"\n") + 1) + 1
-    return line, col
+def _position(before: str) -> tuple[int, int]:
+    """Line and column (in characters, as PyYAML's marks count them) just after `before`, the file's text up to
+    the problem: for the errors that carry an offset instead of a mark."""
+    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
 def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None) -> Node:
@@ -112,7 +112,7 @@ def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line, col = _line_of_offset(data, exc.start)
+        line, col = _position(data[: exc.start].decode("utf-8"))
         raise RulesError([Problem(name, line, col, "not valid UTF-8")]) from None
     try:
         node = yaml.compose(text, Loader=_DepthLimitedLoader)
@@ -121,6 +121,10 @@ def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         what = " ".join(part for part in (exc.context, exc.problem) if part)
         raise RulesError([Problem(name, line, col, f"YAML syntax error: {what}")]) from None
+    except ReaderError as exc:  # a character YAML forbids (control characters): it has no mark
+        line, col = _position(text[: exc.position])
+        found = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+        raise RulesError([Problem(name, line, col, f"YAML error: character {found}: {exc.reason}")]) from None
     except yaml.YAMLError as exc:
         raise RulesError([Problem(name, 1, 1, f"YAML error: {exc}")]) from None
     if node is None:

@@ -47,13 +47,14 @@ def messages(result: Rules | RulesError) -> str:
     return "\n".join(problem.message for problem in messages_of(result))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="yamlsource reports PyYAML's ReaderError over two lines at 1:1, not where the character is"
-)
 def test_a_control_character_is_one_problem_line_at_its_position(folder):
     """Found by the target below: every other problem is one `file:line:col: message` line."""
-    (problem,) = messages_of(load(folder, b"version: 1\nname: a\x00b\n"))
-    assert (problem.line, problem.col, "\n" in problem.message) == (2, 8, False)
+    (problem,) = messages_of(load(folder, "version: 1\nname: 名a\x00b\n".encode()))
+    assert (problem.line, problem.col, problem.message) == (
+        2,
+        9,
+        "YAML error: character #x0000: special characters are not allowed",
+    )
 
 
 def messages_of(result: Rules | RulesError) -> list[Problem]:

@@ -45,13 +45,16 @@ class RedisServer:
             pytest.fail("redis-server is missing: apt-get install redis-server (.ci/run installs it)")
         command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""]
         command += ["--appendonly", "no", "--dir", str(self.folder), *self.extra]
-        log = (self.folder / "redis.log").open("ab")
-        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
+        path = self.folder / "redis.log"
+        # A restart appends to the same log: only what this start writes can say it is ready.
+        started_at = path.stat().st_size if path.exists() else 0
+        with path.open("ab") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, cwd=self.folder)
         deadline = time.monotonic() + 10
-        while b"Ready to accept connections" not in (self.folder / "redis.log").read_bytes():
+        while b"Ready to accept connections" not in path.read_bytes()[started_at:]:
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise AssertionError(f"redis-server did not start:\n{(self.folder / 'redis.log').read_text()}")
+                raise AssertionError(f"redis-server did not start:\n{path.read_text()[started_at:]}")
             time.sleep(0.02)
         return self
 
