@@ -8,6 +8,8 @@ and means no tag can build an object.
 from __future__ import annotations
 
 import difflib
+import os
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -97,16 +99,24 @@ def _position(before: str) -> tuple[int, int]:
     return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
 
 
+def _read_regular_file(path: Path, name: str) -> bytes:
+    """At most one byte over the limit of `path`. Opened without blocking and refused unless a regular file: a
+    FIFO or a device named as the rules or the manifest would otherwise hang a reload, or `ivr check`, for ever."""
+    try:
+        with os.fdopen(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise RulesError([Problem(name, 1, 1, "not a regular file (a FIFO or a device)")])
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RulesError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+
+
 def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None) -> Node:
     """Compose `path` into a node tree, or raise RulesError with the one problem that stopped it. `data`, when
     given, is the file's content already read (standard input), checked exactly as a file's would be."""
     name = shown_as or str(path)
     if data is None:
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
-        except OSError as exc:
-            raise RulesError([Problem(name, 1, 1, f"cannot read the file: {exc.strerror or exc}")]) from None
+        data = _read_regular_file(path, name)
     if len(data) > MAX_FILE_BYTES:
         raise RulesError([Problem(name, 1, 1, f"file is larger than {MAX_FILE_BYTES} bytes")])
     try:

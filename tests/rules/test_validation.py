@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -226,6 +227,17 @@ def test_oversized_file_is_refused(tmp_path):
 def test_missing_file(tmp_path):
     found = problems(tmp_path / "nope.yaml")
     assert len(found) == 1 and "cannot read the file" in found[0]
+
+
+def test_a_fifo_is_refused_instead_of_waited_on(write_rules):
+    """Nobody will ever write into it: reading would hang `ivr check` and every reload, as the manifest too."""
+    rules = write_rules()
+    fifo = rules.parent / "pipe.yaml"
+    os.mkfifo(fifo)
+    assert problems(fifo) == [f"{fifo}:1:1: not a regular file (a FIFO or a device)"]
+    (rules.parent / "prompts.yaml").unlink()
+    os.mkfifo(rules.parent / "prompts.yaml")
+    assert [p for p in problems(rules) if "not a regular file" in p], problems(rules)
 
 
 def test_yes_no_and_leading_zeros_are_not_reinterpreted(write_rules):
