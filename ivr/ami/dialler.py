@@ -9,13 +9,17 @@ rings the citizen presenting 12345, and its `h` extension reports DIALSTATUS in 
 attempt is stored on the stub when it ends (OriginateResponse Failure: no agent took it; or the citizen's
 DIALSTATUS), so the list, the attempt cap and the windows hold across monitors and restarts. A call being
 originated is not originated again while it is in flight (the queue's wait, then the ring).
+
+The rules are asked afresh at each check, so a reload that turns `callbacks.automatic` on or off, or changes the
+hours or the queue, counts from the next check; a check under way, and the calls it originates, keep the rules it
+began with (the entries were chosen by them).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from twisted.internet import task, threads
@@ -63,16 +67,18 @@ def originate_fields(entry: Callback, rules: Rules) -> list[tuple[str, str]]:
 class Dialler:
     def __init__(
         self,
-        rules: Rules,
+        rules: Callable[[], Rules],
         monitor: AmiMonitor,
         recorder: Recorder,
         clock: IReactorTime,
         run: Runner = threads.deferToThread,
     ) -> None:
+        """`rules()` gives the rules in use now (the monitor's reloads)."""
         self.rules = rules
         self.monitor = monitor
         self.recorder = recorder
         self._run = run
+        self._automatic = rules().callbacks.automatic
         self._in_flight: dict[str, Stub] = {}  # by ActionID
         self._by_ticket: dict[str, Stub] = {}
         self._checking = False
@@ -80,42 +86,47 @@ class Dialler:
         self._loop.clock = clock
 
     def start(self) -> None:
-        if self.rules.callbacks.automatic:
-            self._loop.start(CHECK_SECONDS, now=False)
+        """Check even while call-backs are off: a reload may turn them on."""
+        self._loop.start(CHECK_SECONDS, now=False)
 
     def stop(self) -> None:
         if self._loop.running:
             self._loop.stop()
 
     def check(self) -> None:
-        settings = self.rules.callbacks
-        session = self.monitor.session
-        now = self.recorder.now()
-        if self._checking or session is None or not self.monitor.up or not settings.hours.is_open(now):
+        rules = self.rules()
+        settings = rules.callbacks
+        if settings.automatic != self._automatic:
+            self._automatic = settings.automatic
+            log.info("automatic call-backs turned %s by the reloaded rules", "on" if settings.automatic else "off")
+        if not settings.automatic or self._checking or self.monitor.session is None or not self.monitor.up:
             return
-        queue = self.rules.queues[settings.queue].queue
+        now = self.recorder.now().astimezone(rules.timezone)  # the hours are read in these rules' zone
+        if not settings.hours.is_open(now):
+            return
+        queue = rules.queues[settings.queue].queue
         free = self.monitor.board.staff(queue)[MemberState.FREE] - len(self._in_flight)
         if free <= 0:
             return
         self._checking = True
         since = now - timedelta(hours=settings.window_hours) - timedelta(days=1)
         store = self.recorder.book.store
-        found = self._run(lambda: callback_list(store.find(Query(since=since)), settings, self.rules.numbering, now))
-        found.addCallback(self._dial, free, now)
+        found = self._run(lambda: callback_list(store.find(Query(since=since)), settings, rules.numbering, now))
+        found.addCallback(self._dial, free, rules)
         found.addErrback(lambda failure: log.error("call-backs: %s", failure.getErrorMessage()))
         found.addBoth(self._checked)
 
     def _checked(self, result: object) -> None:
         self._checking = False
 
-    def _dial(self, entries: list[Callback], free: int, now: datetime) -> None:
+    def _dial(self, entries: list[Callback], free: int, rules: Rules) -> None:
         flying = {stub.uniqueid for stub in self._in_flight.values()}
         due = [e for e in entries if e.state is State.DUE and e.stub.uniqueid not in flying][:free]
         session = self.monitor.session
         for entry in due:
             if session is None:
                 return
-            action_id = session.send("Originate", originate_fields(entry, self.rules))
+            action_id = session.send("Originate", originate_fields(entry, rules))
             self._in_flight[action_id] = entry.stub
             self._by_ticket[entry.stub.id] = entry.stub
             log.info(

@@ -36,15 +36,21 @@ Runner = Callable[..., Deferred[Any]]
 
 class Recorder:
     def __init__(
-        self, book: TicketBook, rules: Rules, name: str, clock: IReactorTime, run: Runner = threads.deferToThread
+        self,
+        book: TicketBook,
+        rules: Callable[[], Rules],
+        name: str,
+        clock: IReactorTime,
+        run: Runner = threads.deferToThread,
     ) -> None:
-        """`run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+        """`rules()` gives the rules in use now: asked on each use, so a reload counts from the next fact on.
+        `run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
         self.book = book
         self.rules = rules
         self.name = name
         self.clock = clock
         self._run = run
-        self._deadlines = DeadlineClock(rules)
+        self._deadlines = DeadlineClock(rules())
         self._events: list[CallEvent] = []
         self._stubs: list[Stub] = []
         self._writing: Deferred[None] | None = None
@@ -76,7 +82,8 @@ class Recorder:
         self._flush()
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(self.clock.seconds(), self.rules.timezone)
+        """In the zone of the rules in use: the one the stubs, the figures and the call-back hours are read in."""
+        return datetime.fromtimestamp(self.clock.seconds(), self.rules().timezone)
 
     def stop(self) -> Deferred[None]:
         """Fires once what was learnt is written (or, with the store down, has been tried once more)."""
@@ -137,7 +144,10 @@ class Recorder:
             presentation=Presentation.ALLOWED if caller else Presentation.UNKNOWN,
         )
         channel = Channel(fact.uniqueid, fact.linkedid, fact.channel)
-        stub = plan_stub(route(facts, self.rules), facts, channel, self.book.counter.engine, self._deadlines)
+        rules = self.rules()
+        if self._deadlines.rules is not rules:  # reloaded: a new calendar; its warnings are due once more
+            self._deadlines = DeadlineClock(rules)
+        stub = plan_stub(route(facts, rules), facts, channel, self.book.counter.engine, self._deadlines)
         return replace(stub, outcome=StubOutcome.UNFINISHED)
 
 

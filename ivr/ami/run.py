@@ -1,4 +1,4 @@
-"""Wiring of the monitor to a real reactor: the AMI connection, the recorder's timer, signals, a clean stop."""
+"""Wiring of the monitor to a real reactor: the AMI connection, the recorder's timer, rules reloads, a clean stop."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from ivr.ami.client import AmiMonitor, Credentials
 from ivr.ami.dialler import Dialler
 from ivr.ami.recorder import Recorder, board_document
 from ivr.rules.model import Rules
+from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.tickets.book import TicketBook
 
 log = logging.getLogger("ivr.ami")
@@ -17,21 +18,30 @@ reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 CONNECT_SECONDS = 5.0
 
 
-def monitor(host: str, port: int, name: str, credentials: Credentials, rules: Rules, book: TicketBook) -> int:
+def monitor(
+    host: str, port: int, name: str, credentials: Credentials, holder: RulesHolder[Rules], book: TicketBook
+) -> int:
+    """Run until SIGTERM or SIGINT; SIGHUP or a change of the rules file reloads the rules (`follow`)."""
+
+    def rules() -> Rules:
+        return holder.current
+
     recorder = Recorder(book, rules, name, reactor)
     ami = AmiMonitor(credentials, reactor, on_facts=lambda facts: (recorder.facts(facts), dialler.facts(facts)))
     dialler = Dialler(rules, ami, recorder, reactor)
     reactor.connectTCP(host, port, ami, timeout=CONNECT_SECONDS)
     log.info(
-        "ivr monitor %s: AMI at %s:%d as %s, tickets %s (fallback stubs as %s), automatic call-backs %s",
+        "ivr monitor %s: AMI at %s:%d as %s, rules %s, tickets %s (fallback stubs as %s), automatic call-backs %s",
         name,
         host,
         port,
         credentials.username,
+        holder.path,
         book.store.name,
         book.counter.engine,
-        "on" if rules.callbacks.automatic else "off",
+        "on" if rules().callbacks.automatic else "off",
     )
+    follow(holder, reactor)
 
     def document() -> dict[str, object]:
         return board_document(name, ami.board, reactor.seconds(), ami.link(), ami.snapshots)

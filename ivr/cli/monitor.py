@@ -24,6 +24,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "board of every queue in the ticket store, and store what Asterisk reports about each call: who answered "
         "after how long, who gave up where, transfers, and calls the dialplan carried without the engine (those "
         "get a stub numbered with --engine-id). Reconnects with backoff; every (re)connect rebuilds the board. "
+        "SIGHUP, or a change of the rules file, reloads the rules (an invalid file is refused, the old rules stay). "
         "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_RULES, "
         "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL).",
     )
@@ -55,7 +56,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.ami.client import Credentials
     from ivr.ami.run import monitor  # imports the reactor: only when monitoring
-    from ivr.rules.loader import load_rules
+    from ivr.serve.rulesholder import RulesHolder
     from ivr.tickets.book import TicketBook
     from ivr.tickets.ids import check_engine_id
     from ivr.tickets.spool import SpoolBusy
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     except OSError as exc:
         raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
-    rules = load_rules(Path(args.rules))
+    holder = RulesHolder(Path(args.rules), lambda rules: rules)  # the monitor needs the rules as they are
     try:
         book = TicketBook.open(args.store, Path(args.spool), args.engine_id)
     except ValueError as exc:
@@ -77,4 +78,4 @@ def run(args: argparse.Namespace) -> int:
     except SpoolBusy as exc:
         raise UsageError(f"--spool: {exc}") from None
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return monitor(args.ami_host, args.ami_port, args.name, credentials, rules, book)
+    return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book)

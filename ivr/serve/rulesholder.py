@@ -1,26 +1,40 @@
-"""The rules that new calls get, reloaded on SIGHUP or when the file changes.
+"""The rules a long-running command works with (`ivr serve`, `ivr monitor`), reloaded on SIGHUP or when the file
+changes, so an admin's edit takes effect without a restart.
 
-A call keeps the rules (and so the plan) it started with. An invalid file never replaces valid rules: the old
-ones stay, and the problems are logged once, not on every check of the file.
+Each valid rule set is turned once, off the call path, into what its user needs (the engine: per-command limits;
+the monitor: the rules themselves). What already started keeps what it was given: a call keeps the rules (and so
+the plan) it started with. An invalid file never replaces valid rules: the old ones stay, and the problems are
+logged once, not on every check of the file or every SIGHUP.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any, Generic, TypeVar
+
+from twisted.internet import task, threads
 
 from ivr.rules.loader import load_rules
+from ivr.rules.model import Rules
 from ivr.rules.yamlsource import RulesError
-from ivr.serve.limits import Limits
 
-log = logging.getLogger("ivr.serve")
+log = logging.getLogger("ivr.rules")
+WATCH_SECONDS = 2.0
+T = TypeVar("T")
 
 
-class RulesHolder:
-    def __init__(self, path: Path) -> None:
+class RulesHolder(Generic[T]):
+    def __init__(self, path: Path, build: Callable[[Rules], T]) -> None:
+        """`build` makes, from each valid rule set, what the user reads as `current`. RulesError propagates: a
+        command never starts on invalid rules."""
         self.path = path
-        self.limits = Limits.for_rules(load_rules(path))
+        self._build = build
+        self.current = build(load_rules(path))
         self._signature = self._stat()
         self._reported = ""
 
@@ -46,12 +60,28 @@ class RulesHolder:
             text = str(exc)
             if text != self._reported:
                 self._reported = text
-                log.error("rules reload refused, calls keep the previous rules: %d problem(s)", len(exc.problems))
+                log.error("rules reload refused, the previous rules stay in use: %d problem(s)", len(exc.problems))
                 for problem in exc.problems:
                     log.error("%s", problem)
             return False
-        self.limits = Limits.for_rules(rules)
+        self.current = self._build(rules)
         self._signature = signature
         self._reported = ""
         log.info("rules reloaded from %s: %d routable numbers", self.path, len(rules.lines))
         return True
+
+
+def follow(holder: RulesHolder[Any], reactor: Any) -> None:
+    """Reload on SIGHUP and whenever the file has changed (checked every WATCH_SECONDS). Loading runs in a thread:
+    a large file, or a slow disk, never holds up the reactor's calls."""
+
+    def reload() -> None:
+        threads.deferToThread(holder.reload).addErrback(lambda f: log.error("rules reload failed: %s", f.value))
+
+    def on_sighup(signum: int, frame: FrameType | None) -> None:
+        reactor.callFromThread(reload)
+
+    signal.signal(signal.SIGHUP, on_sighup)
+    watch = task.LoopingCall(lambda: reload() if holder.changed() else None)
+    watch.clock = reactor
+    watch.start(WATCH_SECONDS, now=False)

@@ -1,26 +1,24 @@
-"""Wiring of the service to a real reactor: listening socket, signals, file watch, watchdog, graceful stop."""
+"""Wiring of the service to a real reactor: listening socket, rules reloads, watchdog, graceful stop."""
 
 from __future__ import annotations
 
 import logging
-import signal
 from dataclasses import dataclass
 from pathlib import Path
-from types import FrameType
 
 from twisted.internet import reactor as _reactor
-from twisted.internet import task, threads
+from twisted.internet import task
 from twisted.internet.defer import Deferred
 
 from ivr.serve import systemd
-from ivr.serve.rulesholder import RulesHolder
+from ivr.serve.limits import Limits
+from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.serve.service import AgiService, Network
 from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter
 
 log = logging.getLogger("ivr.serve")
 reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
-WATCH_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class ServeOptions:
 
 
 def serve(options: ServeOptions, book: TicketBook) -> int:
-    holder = RulesHolder(options.rules)  # RulesError propagates: an engine never starts on invalid rules
+    holder = RulesHolder(options.rules, Limits.for_rules)  # RulesError: an engine never starts on invalid rules
     tickets = TicketWriter(book, reactor)
     service = AgiService(holder, reactor, options.allow, options.max_sessions, tickets=tickets)
     port = reactor.listenTCP(options.port, service, backlog=options.backlog, interface=options.host)
@@ -52,15 +50,7 @@ def serve(options: ServeOptions, book: TicketBook) -> int:
         book.spool.folder,
     )
 
-    def reload() -> None:
-        threads.deferToThread(holder.reload).addErrback(lambda f: log.error("rules reload failed: %s", f.value))
-
-    def on_sighup(signum: int, frame: FrameType | None) -> None:
-        reactor.callFromThread(reload)
-
-    signal.signal(signal.SIGHUP, on_sighup)
-    watch = task.LoopingCall(lambda: reload() if holder.changed() else None)
-    watch.start(WATCH_SECONDS, now=False)
+    follow(holder, reactor)
     interval = systemd.watchdog_interval()
     if interval:
         task.LoopingCall(systemd.notify, "WATCHDOG=1").start(interval)

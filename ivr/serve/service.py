@@ -11,6 +11,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
 
 from ivr.rules.model import Rules
+from ivr.serve.limits import Limits
 from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.session import FastAgiSession
 from ivr.tickets.writer import TicketWriter
@@ -34,7 +35,7 @@ def parse_allow(items: Iterable[str]) -> tuple[Network, ...]:
 class AgiService(Factory):
     def __init__(
         self,
-        holder: RulesHolder,
+        holder: RulesHolder[Limits],
         clock: IReactorTime,
         allow: tuple[Network, ...] = parse_allow(LOOPBACK),
         max_sessions: int = 5000,

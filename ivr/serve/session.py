@@ -109,7 +109,7 @@ class FastAgiSession(Protocol):
             env = events[0]
             if not isinstance(env, AgiEnvironment):
                 raise AssertionError("the parser yields the environment first")
-            self.limits = self.service.holder.limits
+            self.limits = self.service.holder.current
             now = self.service.now(self.limits.rules)
             self.executor = PlanExecutor(env, self.limits.rules, now, ticketing=self.service.tickets is not None)
             action = self.executor.start()

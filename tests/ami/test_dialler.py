@@ -3,12 +3,13 @@ SQLite store. Only a call Asterisk confirmed abandoned is rung, once an agent is
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import time, timedelta
 
 import pytest
 from twisted.internet import task
-from twisted.internet.defer import maybeDeferred
+from twisted.internet.defer import Deferred, maybeDeferred
 from twisted.internet.testing import StringTransport
 
 from ivr.agi.simulator import QueueBehaviour
@@ -35,14 +36,16 @@ def ivr_callback(ticket: str, status: str) -> bytes:
 
 
 class Centre:
-    def __init__(self, tmp_path, rules=AUTOMATIC, hours_from_now=1):
+    """`rules` is what the monitor's holder gives: a test sets it to play a reload."""
+
+    def __init__(self, tmp_path, rules=AUTOMATIC, hours_from_now=1, listing=maybeDeferred):
         self.clock = task.Clock()
         self.clock.advance((NOW + timedelta(hours=hours_from_now)).timestamp())
         self.book = TicketBook.open(f"sqlite:///{tmp_path / 'tickets.db'}", tmp_path / "spool", "m1")
-        self.recorder = Recorder(self.book, rules, "m1", self.clock, run=maybeDeferred)
-        self.monitor = AmiMonitor(LAB, self.clock, on_facts=lambda f: (self.recorder.facts(f), self.dialler.facts(f)))
-        self.dialler = Dialler(rules, self.monitor, self.recorder, self.clock, run=maybeDeferred)
         self.rules = rules
+        self.recorder = Recorder(self.book, lambda: self.rules, "m1", self.clock, run=maybeDeferred)
+        self.monitor = AmiMonitor(LAB, self.clock, on_facts=lambda f: (self.recorder.facts(f), self.dialler.facts(f)))
+        self.dialler = Dialler(lambda: self.rules, self.monitor, self.recorder, self.clock, run=listing)
         self.transport = StringTransport()
         self.session = self.monitor.buildProtocol(None)
         self.session.makeConnection(self.transport)
@@ -136,3 +139,24 @@ def test_outside_the_hours_or_with_no_free_agent_nobody_is_rung(tmp_path):
 
 def _night() -> OpeningSpan:
     return OpeningSpan(frozenset(range(7)), time(1, 0), time(2, 0))
+
+
+def test_a_reload_counts_from_the_next_check_and_a_check_under_way_keeps_its_rules(tmp_path, caplog):
+    listings = []  # the call-back list's reads, run when the test says
+
+    def held(f, *args):
+        listings.append(Deferred().addCallback(lambda _: f(*args)))
+        return listings[-1]
+
+    centre = Centre(tmp_path, rules=RULES, listing=held)  # as shipped: call-backs off
+    centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    assert listings == [], "off: the list is not even read"
+    centre.rules = AUTOMATIC
+    with caplog.at_level(logging.INFO, logger="ivr.ami"):
+        centre.dialler.check()
+    assert "automatic call-backs turned on by the reloaded rules" in caplog.messages
+    centre.rules = replace(AUTOMATIC, callbacks=replace(AUTOMATIC.callbacks, priority=20))
+    listings[0].callback(None)
+    (action,) = centre.originated()
+    assert "Variable: QUEUE_PRIO=10" in action, "the check began with priority 10: its call-backs keep it"

@@ -5,6 +5,7 @@ record. Nothing here writes a figure into the model: every figure comes from rep
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -32,19 +33,25 @@ AMI_08 = SimulatedCall(
 @pytest.fixture
 def centre(tmp_path):
     """Engine and monitor sharing one SQLite store; yields (peer, monitor, store URL, rules)."""
-    store = f"sqlite:///{tmp_path / 'tickets.db'}"
-    engine = start_engine(tmp_path, "--store", store, "--spool", str(tmp_path / "spool"))
+    store, rules = routed(tmp_path, AMI_02, AMI_07B, AMI_08)
+    with AmiPeer() as peer:
+        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, rules)
+        try:
+            yield peer, monitor, store, rules
+        finally:
+            monitor.stop()
+
+
+def routed(folder, *calls):
+    """A real engine routes `calls` into a SQLite store in `folder`, then stops; gives (store URL, its rules)."""
+    store = f"sqlite:///{folder / 'tickets.db'}"
+    engine = start_engine(folder, "--store", store, "--spool", str(folder / "spool"))
     try:
-        for call in (AMI_02, AMI_07B, AMI_08):
+        for call in calls:
             call_engine("127.0.0.1", engine.port, call)
     finally:
         engine.stop()
-    with AmiPeer() as peer:
-        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, engine.rules)
-        try:
-            yield peer, monitor, store, engine.rules
-        finally:
-            monitor.stop()
+    return store, engine.rules
 
 
 def queue(view, name):
@@ -147,17 +154,10 @@ def test_a_confirmed_abandon_is_called_back_over_ami(tmp_path):
     """ami-08's caller gave up in the queue; with automatic call-backs, the monitor originates the call-back once
     the snapshot shows Agent One free, the peer answers Originate as the capture does, and the citizen's answer
     (the generated dialplan's UserEvent) marks it done."""
-    store = f"sqlite:///{tmp_path / 'tickets.db'}"
-    engine = start_engine(tmp_path, "--store", store, "--spool", str(tmp_path / "spool"))
-    try:
-        call_engine("127.0.0.1", engine.port, AMI_08)
-    finally:
-        engine.stop()
-    text = engine.rules.read_text(encoding="utf-8").replace("automatic: false", "automatic: true")
-    engine.rules.write_text(text.replace('    - {days: mon-fri, from: "09:00", to: "17:30"}\n', "").replace(
-        "  hours:\n", ""), encoding="utf-8")  # fmt: skip
+    store, rules = routed(tmp_path, AMI_08)
+    rules.write_text(automatic_at_any_hour(rules.read_text(encoding="utf-8")), encoding="utf-8")
     with AmiPeer() as peer:
-        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, engine.rules)
+        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, rules)
         try:
             peer.wait_actions("queuestatus", 1)
             peer.play("ami-actions.txt")  # scenario 8: Asterisk's own QueueCallerAbandon for the caller
@@ -166,13 +166,57 @@ def test_a_confirmed_abandon_is_called_back_over_ami(tmp_path):
             assert originate["Exten"] == ["13800138000"] and originate["Context"] == ["ivr-callback-dial"]
             ticket = next(v for v in originate["Variable"] if v.startswith("__TICKET_ID=")).split("=", 1)[1]
             peer.send(wire(captured_user_event("IvrCallback", [("Ticket", ticket), ("DialStatus", "ANSWER")])))
-            done = wait_for("the call-back stored as done", lambda: _callbacks(store, engine.rules) or None)
+            done = wait_for("the call-back stored as done", lambda: _callbacks(store, rules) or None)
         finally:
             monitor.stop()
     assert [(c["ticket"], c["state"], [a["result"] for a in c["attempts"]]) for c in done] == [
         (ticket, "done", ["ANSWER"])
     ]
     assert "138****8000" in monitor.log_text() and "13800138000" not in monitor.log_text()
+
+
+def automatic_at_any_hour(text):
+    """The rules with automatic call-backs on and no hours: the test may run at any time of day."""
+    text = text.replace("automatic: false", "automatic: true")
+    return text.replace('    - {days: mon-fri, from: "09:00", to: "17:30"}\n', "").replace("  hours:\n", "")
+
+
+def save(path, text):
+    """As an editor saves: the whole new file at once, so the file watch never reads half of it."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)
+
+
+def test_the_monitor_follows_the_rules_file_refuses_an_invalid_one_and_reloads_on_sighup(tmp_path):
+    """An admin turns automatic call-backs on while the monitor runs. The first try has a typo: refused, logged
+    once (a SIGHUP re-reading it stays silent), and the monitor goes on with the old rules; the corrected file is
+    taken without a restart and the dialler rings ami-08's caller back. SIGHUP alone reloads an unchanged file."""
+    store, rules = routed(tmp_path, AMI_08)
+    (tmp_path / "view").mkdir()
+    view_rules = copy_rules(tmp_path / "view")  # `ivr queues` reads its own copy: the monitor's is edited
+    corrected = automatic_at_any_hour(rules.read_text(encoding="utf-8"))
+    with AmiPeer() as peer:
+        monitor = start_monitor(tmp_path, peer.port, store, LAB_SECRET, rules)
+        try:
+            peer.wait_actions("queuestatus", 1)
+            save(rules, corrected.replace('  "12396":\n', '  "123x96":\n', 1))
+            monitor.wait_for_log("rules reload refused")  # the file watch noticed it: no signal sent
+            monitor.process.send_signal(signal.SIGHUP)  # the same invalid file read again
+            peer.play("ami-actions.txt")  # scenario 8: Asterisk's QueueCallerAbandon for ami-08's caller
+            wait_for("ami-08 abandoned, stored", lambda: _today(store, view_rules, "hotline-empty-wait"))
+            save(rules, corrected)
+            monitor.wait_for_log("automatic call-backs turned on by the reloaded rules")
+            peer.wait_actions("originate", 1, timeout=30)
+            monitor.process.send_signal(signal.SIGHUP)  # the file is as it was: the watch would not reload it
+            wait_for("SIGHUP's reload", lambda: monitor.log_text().count("rules reloaded from") == 2)
+        finally:
+            assert monitor.stop() == 0
+    log = monitor.log_text()
+    assert "automatic call-backs off" in log, "the monitor started with the shipped rules"
+    assert log.count("rules reload refused") == 1 and log.count("line number '123x96' must be digits only") == 1
+    assert log.count("rules reloaded from") == 2, "the corrected file (file watch), the unchanged one (SIGHUP)"
+    assert log.index("rules reloaded from") < log.index("call-back of"), "the old rules (off) held until then"
 
 
 def _callbacks(store, rules):

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from twisted.internet import task
 from twisted.internet.defer import maybeDeferred
@@ -51,9 +53,9 @@ def blind_transfer(result: str = "Success") -> Message:
     )
 
 
-def recorder(tmp_path: Path, clock: task.Clock) -> Recorder:
+def recorder(tmp_path: Path, clock: task.Clock, rules=lambda: RULES) -> Recorder:
     book = TicketBook.open(f"sqlite:///{tmp_path / 'tickets.db'}", tmp_path / "spool", "m1")
-    return Recorder(book, RULES, "m1", clock, run=maybeDeferred)
+    return Recorder(book, rules, "m1", clock, run=maybeDeferred)
 
 
 def test_board_reads_transfers_and_fallbacks_and_ignores_failed_transfers():
@@ -80,6 +82,21 @@ def test_a_fallback_call_gets_a_stub_numbered_by_the_monitor_and_a_transfer_comp
     assert stub.outcome is StubOutcome.TRANSFERRED
     assert stub.stage == "fallback:queue:hotline-12345"
     assert [s.what for s in stub.route] == ["ami:fallback", "ami:transferred"]
+
+
+def test_after_a_reload_fallback_stubs_follow_the_new_rules(tmp_path):
+    """The monitor's holder gives new rules: the next fallback call is routed and timed by them."""
+    clock = task.Clock()
+    clock.advance(1795849801)
+    moved = replace(RULES.lines["12396"], department=RULES.departments["housing"])
+    reloaded = replace(RULES, lines={**RULES.lines, "12396": moved}, timezone=ZoneInfo("Asia/Urumqi"))
+    current = [RULES]
+    rec = recorder(tmp_path, clock, rules=lambda: current[0])
+    current[0] = reloaded
+    rec.facts(QueueBoard().apply(ivr_fallback(), clock.seconds()))
+    (stub,) = rec.book.store.find(Query())
+    assert stub.department == "housing"
+    assert rec.now().tzinfo == ZoneInfo("Asia/Urumqi")
 
 
 class FailingStore:

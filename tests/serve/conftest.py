@@ -1,4 +1,5 @@
-"""Fixtures of the session tests: a copy of the shipped rules to change, and a clock the test moves."""
+"""Fixtures of the session tests: a copy of the shipped rules to change, the engine's holder of them, and a clock
+the test moves."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import shutil
 import pytest
 from twisted.internet import task
 
+from ivr.serve.limits import Limits
+from ivr.serve.rulesholder import RulesHolder
 from tests.conftest import ROOT, SHIPPED_RULES
 
 
@@ -15,6 +18,11 @@ def rules_dir(tmp_path):
     shutil.copy(SHIPPED_RULES, tmp_path / "routing_rules.yaml")
     shutil.copytree(ROOT / "recordings", tmp_path / "recordings", ignore=shutil.ignore_patterns("*.wav", "*.alaw"))
     return tmp_path
+
+
+@pytest.fixture
+def holder(rules_dir):
+    return RulesHolder(rules_dir / "routing_rules.yaml", Limits.for_rules)
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import pytest
 
 from ivr.agi.simulator import AsteriskSimulator, QueueBehaviour, SimulatedCall
 from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
-from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.service import AgiService, parse_allow
 from tests.serve.fakes import TcpTransport
 
@@ -18,8 +17,8 @@ NOW = datetime(2021, 11, 20, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture
-def service(rules_dir, clock):
-    return AgiService(RulesHolder(rules_dir / "routing_rules.yaml"), clock, now=lambda rules: NOW)
+def service(holder, clock):
+    return AgiService(holder, clock, now=lambda rules: NOW)
 
 
 def connect(service, host="127.0.0.1"):
@@ -89,7 +88,7 @@ def test_limits_never_cut_a_live_conversation(service, clock):
     simulator = AsteriskSimulator(SimulatedCall("12345"))
     sent = converse(session, transport, simulator, until_exec="EXEC Queue hotline-12345")
     assert sent.endswith(b"EXEC Queue hotline-12345,tc,,,600\n")
-    rules = service.holder.limits.rules
+    rules = service.holder.current.rules
     conversation = 600 + rules.engine.max_conversation
     clock.advance(conversation)
     assert not transport.aborted, "a caller who waited the whole queue timeout and talked the longest allowed"
@@ -117,8 +116,8 @@ def test_disconnect_mid_command_is_logged_once(service, caplog):
     assert not service.sessions
 
 
-def test_source_outside_the_allowlist_is_refused(rules_dir, clock, caplog):
-    service = AgiService(RulesHolder(rules_dir / "routing_rules.yaml"), clock, allow=parse_allow(["10.1.0.0/16"]))
+def test_source_outside_the_allowlist_is_refused(holder, clock, caplog):
+    service = AgiService(holder, clock, allow=parse_allow(["10.1.0.0/16"]))
     with caplog.at_level(logging.WARNING, logger="ivr.serve"):
         _, outsider = connect(service, "127.0.0.1")
         _, insider = connect(service, "10.1.2.3")
@@ -127,8 +126,8 @@ def test_source_outside_the_allowlist_is_refused(rules_dir, clock, caplog):
     assert any("127.0.0.1 refused: not in the allowlist" in r.getMessage() for r in caplog.records)
 
 
-def test_sessions_beyond_the_maximum_are_closed_without_a_word(rules_dir, clock):
-    service = AgiService(RulesHolder(rules_dir / "routing_rules.yaml"), clock, max_sessions=2)
+def test_sessions_beyond_the_maximum_are_closed_without_a_word(holder, clock):
+    service = AgiService(holder, clock, max_sessions=2)
     first = [connect(service) for _ in range(2)]
     _, third = connect(service)
     assert third.aborted and third.value() == b""
@@ -155,10 +154,10 @@ def test_reload_keeps_calls_on_their_plan_and_refuses_bad_files(service, rules_d
     assert b"EXEC Queue hotline-12345,tc,,,900" in converse(new_session, new_transport, new_call, "EXEC Queue")
 
     rules_file.write_text(text.replace("    timeout: 600\n", "    timeout: soon\n", 1), encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="ivr.serve"):
+    with caplog.at_level(logging.ERROR, logger="ivr.rules"):
         assert not service.holder.reload()
         assert not service.holder.reload()
-    assert service.holder.limits.rules.queues["hotline-12345"].timeout == 900, "the old rules stay"
+    assert service.holder.current.rules.queues["hotline-12345"].timeout == 900, "the old rules stay"
     problems = [r.getMessage() for r in caplog.records if "timeout" in r.getMessage()]
     assert len(problems) == 1, "the same problems are logged once"
     assert "routing_rules.yaml:" in problems[0]

@@ -11,7 +11,6 @@ from twisted.internet.defer import Deferred
 
 from ivr.agi.simulator import AsteriskSimulator, QueueBehaviour, SimulatedCall
 from ivr.serve.limits import STORE_SECONDS
-from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.service import AgiService
 from ivr.tickets.book import TicketBook
 from ivr.tickets.store import Query
@@ -52,9 +51,9 @@ def book(tmp_path):
 
 
 @pytest.fixture
-def service(rules_dir, clock, book, threads):
+def service(holder, clock, book, threads):
     writer = TicketWriter(book, clock, run=threads)
-    return AgiService(RulesHolder(rules_dir / "routing_rules.yaml"), clock, now=lambda rules: NOW, tickets=writer)
+    return AgiService(holder, clock, now=lambda rules: NOW, tickets=writer)
 
 
 def start_call(service, simulated):
