@@ -29,6 +29,8 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
 - `stall`: the engine under `bench/engine_probe.py` (a 10 ms heartbeat timer inside its reactor) while stubs are
   written (SQLite), while Redis is killed and restarted (the spool takes over), and while the rules are reloaded
   every 250 ms; the heartbeat's lateness, p99.9 and max;
+- `steps`: one call at a time, each command's wait per server (median), and the engine's extra over the floor
+  command by command: where the single-call latency goes;
 - `profile`: the engine under cProfile at 100 concurrent; the top functions by own time.
 
     .venv/bin/pip install -e '.[bench]'            # panoramisk, for the peer baseline
@@ -38,6 +40,7 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
     .venv/bin/python bench/agiload.py stall [--seconds 8]
     .venv/bin/python bench/agiload.py closed --server engine --concurrency 100
     .venv/bin/python bench/agiload.py open --server floor --rate 300
+    .venv/bin/python bench/agiload.py steps --servers engine,floor
     .venv/bin/python bench/agiload.py profile
 
 Absolute figures depend on the machine and on whatever else runs on it: compare servers only within one run.
@@ -204,6 +207,7 @@ class Results:
     connects: list[float] = field(default_factory=list)
     firsts: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
+    waits: list[list[float]] = field(default_factory=list)  # per good call: each command's wait, in order
 
     def figures(self, seconds: float) -> dict[str, object]:
         ordered = sorted(self.latencies)
@@ -250,6 +254,8 @@ class AsteriskSide(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.release: asyncio.Future[None] | None = None
         self.first: float | None = None
+        self.sent_at = 0.0
+        self.waits: list[float] = []  # from our last write to the server's next bytes: one per command
         self.closed_by_server = False
         self.failure = ""
         self.in_queue: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -259,11 +265,14 @@ class AsteriskSide(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
         transport.write(self.simulator.open())
+        self.sent_at = time.perf_counter()
 
     def data_received(self, data: bytes) -> None:
         assert self.transport is not None
+        now = time.perf_counter()
         if self.first is None:
-            self.first = time.perf_counter()
+            self.first = now
+        self.waits.append(now - self.sent_at)
         seen = len(self.simulator.wire)
         try:
             out = self.simulator.receive(data)
@@ -277,6 +286,7 @@ class AsteriskSide(asyncio.Protocol):
             self.release = asyncio.ensure_future(self._after_hold(out))
         elif out:
             self.transport.write(out)
+            self.sent_at = time.perf_counter()
 
     async def _after_hold(self, out: bytes) -> None:
         assert self.hold is not None and self.transport is not None
@@ -354,6 +364,7 @@ class Load:
             results.latencies.append(ended - started)
             results.connects.append(connected - began)
             results.firsts.append((side.first or ended) - began)
+            results.waits.append(side.waits)
 
 
 async def closed_loop(load: Load, concurrency: int, seconds: float, warmup: float = 1.0) -> dict[str, object]:
@@ -661,6 +672,45 @@ def stall_mode(args: argparse.Namespace, folder: Path) -> None:
             emit(record)
 
 
+def steps_mode(args: argparse.Namespace, folder: Path) -> None:
+    """Where a call's time goes, one call at a time: each command's wait (from the reply, or the environment, to
+    the next command) per server, and the engine's extra over the floor per command, in the same run."""
+    scripts, path = write_scripts(folder, args.numbers)
+    names = tuple(name for name in SERVERS if name in args.servers)
+    medians: dict[str, list[float]] = {}
+    with servers(names, path) as running:
+        for name, server in running.items():
+            asyncio.run(closed_loop(Load(server.port, scripts), 10, 1.0, warmup=0.0))
+            results = asyncio.run(serial_calls(Load(server.port, scripts), args.seconds))
+            per_step = [sorted(waits) for waits in zip(*results.waits, strict=False)]
+            medians[name] = [percentile(waits, 0.5) for waits in per_step]
+            record: dict[str, object] = {"mode": "steps", "server": name, **results.figures(args.seconds)}
+            record["median_us_per_command"] = [round(m * 1e6) for m in medians[name]]
+            emit(record)
+    commands = scripts[args.numbers[0]]
+    if "floor" in medians:
+        for name in (n for n in medians if n != "floor"):
+            extra = [round((a - b) * 1e6) for a, b in zip(medians[name], medians["floor"], strict=False)]
+            emit({
+                "mode": "steps-difference",
+                "server": name,
+                "extra_us_by_command": [
+                    {"command": line.split(" ")[0] + (" " + line.split(" ")[1] if " " in line else ""), "us": us}
+                    for line, us in zip(commands, extra, strict=False)
+                ],
+                "extra_us_total": sum(extra),
+            })  # fmt: skip
+
+
+async def serial_calls(load: Load, seconds: float) -> Results:
+    """One call at a time for `seconds`: every call's own result, its command waits included."""
+    results = Results()
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        await load.call(results)
+    return results
+
+
 def profile_mode(args: argparse.Namespace, folder: Path) -> None:
     scripts, _ = write_scripts(folder, args.numbers)
     stats = folder / "engine.prof"
@@ -678,7 +728,7 @@ def profile_mode(args: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("compare", "closed", "open", "held", "burst", "stall", "profile"))
+    parser.add_argument("mode", choices=("compare", "closed", "open", "held", "burst", "stall", "steps", "profile"))
     parser.add_argument("--server", choices=SERVERS, default="engine", help="closed/open: the server measured")
     parser.add_argument("--servers", default=",".join(SERVERS), help="compare/held/burst: which servers")
     parser.add_argument("--numbers", default="12345", help="numbers dialed, in turn (comma-separated)")
@@ -703,6 +753,7 @@ def main() -> None:
         "held": held_mode,
         "burst": burst_mode,
         "stall": stall_mode,
+        "steps": steps_mode,
         "profile": profile_mode,
     }
     with tempfile.TemporaryDirectory(prefix="agiload-") as folder:
