@@ -63,7 +63,7 @@ class Command:
 
 
 # Calls of one plan send the same lines (the tags, stages, prompts, queues): each is checked and encoded once.
-_encoded = lru_cache(maxsize=4096)(format_command)
+_encoded = lru_cache(maxsize=4096, typed=True)(format_command)
 
 
 class _Close(Enum):

@@ -19,7 +19,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, ReconnectingClientFactory
 from twisted.python.failure import Failure
 
-from ivr.ami.board import Fact, QueueBoard
+from ivr.ami.board import CallbackEnded, Fact, QueueBoard
 from ivr.ami.protocol import ActionTracker, AmiParser, AmiProtocolError, Banner, Completed, Message, format_action
 from ivr.secrets import secret_from_environment
 
@@ -100,6 +100,11 @@ class AmiSession(Protocol):
                 self.monitor.board.apply(item, self.monitor.clock.seconds())
             self.monitor.board.finish_snapshot()
             self.monitor.snapshots += 1
+        elif action == "originate" and not answer.ok:
+            # Refused outright (e.g. "Permission denied": the AMI user lacks `originate`): no OriginateResponse
+            # will follow, so the attempt ends here.
+            why = answer.response.get("Message") or answer.response.response or "refused"
+            self.monitor.facts([CallbackEnded(answer.action_id, "", f"REFUSED {why}")])
 
     def connectionLost(self, reason: Failure | None = None) -> None:
         if self.monitor.session is self:

@@ -42,6 +42,10 @@ CONTEXT = "ivr-callback"
 DIAL_CONTEXT = "ivr-callback-dial"
 EXTENSION = "callback"
 MAIN_NUMBER = "12345"
+RING_SECONDS = 45  # how long `ivr-callback-dial` rings the citizen
+# An attempt whose end Asterisk never reported (its OriginateResponse or UserEvent lost while the AMI link was
+# down) is given up this long after the longest it can last: the queue wait, the ring and the conversation.
+LOST_MARGIN_SECONDS = 300
 Runner = Callable[..., Deferred[Any]]
 
 
@@ -80,8 +84,10 @@ class Dialler:
         self._run = run
         self._automatic = rules().callbacks.automatic
         self._in_flight: dict[str, Stub] = {}  # by ActionID
+        self._sent_at: dict[str, float] = {}  # by ActionID: when the Originate went out
         self._by_ticket: dict[str, Stub] = {}
         self._checking = False
+        self.clock = clock
         self._loop = task.LoopingCall(self.check)
         self._loop.clock = clock
 
@@ -98,7 +104,14 @@ class Dialler:
         settings = rules.callbacks
         if settings.automatic != self._automatic:
             self._automatic = settings.automatic
-            log.info("automatic call-backs turned %s by the reloaded rules", "on" if settings.automatic else "off")
+            log.warning(
+                "automatic call-backs turned %s by the reloaded rules%s",
+                "on" if settings.automatic else "off",
+                ": the AMI user needs the originate right (ivr dialplan build, then `manager reload` in Asterisk)"
+                if settings.automatic
+                else "",
+            )
+        self._give_up_lost(rules)
         if not settings.automatic or self._checking or self.monitor.session is None or not self.monitor.up:
             return
         now = self.recorder.now().astimezone(rules.timezone)  # the hours are read in these rules' zone
@@ -128,6 +141,7 @@ class Dialler:
                 return
             action_id = session.send("Originate", originate_fields(entry, rules))
             self._in_flight[action_id] = entry.stub
+            self._sent_at[action_id] = self.clock.seconds()
             self._by_ticket[entry.stub.id] = entry.stub
             log.info(
                 "call-back of %s (%s, line %s) to %s: waiting for an agent",
@@ -137,6 +151,15 @@ class Dialler:
                 mask_number(entry.number),
             )
 
+    def _give_up_lost(self, rules: Rules) -> None:
+        """Attempts far past their longest possible end: their result was lost with the AMI link. Stored as an
+        attempt of unknown result (it counts against the cap: the citizen may have been rung)."""
+        longest = rules.queues[rules.callbacks.queue].timeout + 30 + RING_SECONDS + rules.engine.max_conversation
+        now = self.clock.seconds()
+        lost = [a for a, sent in self._sent_at.items() if now - sent > longest + LOST_MARGIN_SECONDS]
+        if lost:
+            self.facts([CallbackEnded(action_id, "", "UNKNOWN no result from Asterisk") for action_id in lost])
+
     def facts(self, facts: list[Fact]) -> None:
         """Store how each attempt ended, on its call's stub."""
         events = []
@@ -144,9 +167,13 @@ class Dialler:
             if not isinstance(fact, CallbackEnded):
                 continue
             stub = self._in_flight.pop(fact.action_id, None) if fact.action_id else None
+            self._sent_at.pop(fact.action_id, None)
             if stub is None and fact.ticket:
                 stub = self._by_ticket.pop(fact.ticket, None)
-                self._in_flight = {k: v for k, v in self._in_flight.items() if v.id != fact.ticket}
+                ended = [k for k, v in self._in_flight.items() if v.id == fact.ticket]
+                for action_id in ended:
+                    del self._in_flight[action_id]
+                    self._sent_at.pop(action_id, None)
             if stub is None:
                 continue  # another monitor's call-back: that monitor records it
             self._by_ticket.pop(stub.id, None)

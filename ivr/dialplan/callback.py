@@ -10,11 +10,9 @@ it ended in UserEvent(IvrCallback), which the monitor stores on the stub as the 
 
 from __future__ import annotations
 
-from ivr.ami.dialler import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER
+from ivr.ami.dialler import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER, RING_SECONDS
 from ivr.dialplan.conf import Conf
 from ivr.rules.model import CALLBACK_PROMPT, Rules
-
-RING_SECONDS = 45
 
 
 def write_callback(conf: Conf, rules: Rules) -> None:
@@ -29,6 +27,8 @@ def write_callback(conf: Conf, rules: Rules) -> None:
         return
     dial = settings.dial.replace("{number}", "${EXTEN}")
     conf.exten("_X.", f'Set(CALLERID(all)="{MAIN_NUMBER}" <{MAIN_NUMBER}>)')
-    conf.same(f"Dial({dial},{RING_SECONDS},A({CALLBACK_PROMPT}))")
+    # A() plays on the citizen's channel, in that channel's language (the carrier's, often Asterisk's default en):
+    # named with its folder, the greeting is found in sounds/zh/ whatever that language is.
+    conf.same(f"Dial({dial},{RING_SECONDS},A(zh/{CALLBACK_PROMPT}))")
     conf.same("Hangup()")
     conf.exten("h", "UserEvent(IvrCallback,Ticket: ${TICKET_ID},DialStatus: ${DIALSTATUS})")

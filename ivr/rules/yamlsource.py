@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -93,10 +94,15 @@ class _DepthLimitedLoader(yaml.SafeLoader):
             self._depth -= 1
 
 
+# The line breaks PyYAML's reader counts in its marks (CR LF counts once).
+_LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+
 def _position(before: str) -> tuple[int, int]:
     """Line and column (in characters, as PyYAML's marks count them) just after `before`, the file's text up to
     the problem: for the errors that carry an offset instead of a mark."""
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    breaks = list(_LINE_BREAK.finditer(before))
+    return len(breaks) + 1, len(before) - (breaks[-1].end() if breaks else 0) + 1
 
 
 def _read_regular_file(path: Path, name: str) -> bytes:

@@ -18,6 +18,7 @@ from types import FrameType
 from typing import Any, Generic, TypeVar
 
 from twisted.internet import task, threads
+from twisted.internet.defer import Deferred
 
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Rules
@@ -71,17 +72,43 @@ class RulesHolder(Generic[T]):
         return True
 
 
+class Reloads:
+    """One load at a time: a reload asked for while one runs is done once after it, so loads never pile up in the
+    thread pool the ticket writes share, and never finish out of order (an older load landing last would put
+    older rules back)."""
+
+    def __init__(self, holder: RulesHolder[Any], run: Callable[..., Deferred[Any]] = threads.deferToThread) -> None:
+        """`run(f)` runs f in a thread and returns a Deferred of its result (tests run it when they say)."""
+        self.holder = holder
+        self._run = run
+        self._running = False
+        self._again = False
+
+    def ask(self) -> None:
+        if self._running:
+            self._again = True
+            return
+        self._running = True
+        loading = self._run(self.holder.reload)
+        loading.addErrback(lambda f: log.error("rules reload failed: %s", f.value))
+        loading.addBoth(self._finished)
+
+    def _finished(self, _: object) -> None:
+        self._running = False
+        if self._again:
+            self._again = False
+            self.ask()
+
+
 def follow(holder: RulesHolder[Any], reactor: Any) -> None:
     """Reload on SIGHUP and whenever the file has changed (checked every WATCH_SECONDS). Loading runs in a thread:
     a large file, or a slow disk, never holds up the reactor's calls."""
-
-    def reload() -> None:
-        threads.deferToThread(holder.reload).addErrback(lambda f: log.error("rules reload failed: %s", f.value))
+    reloads = Reloads(holder)
 
     def on_sighup(signum: int, frame: FrameType | None) -> None:
-        reactor.callFromThread(reload)
+        reactor.callFromThread(reloads.ask)
 
     signal.signal(signal.SIGHUP, on_sighup)
-    watch = task.LoopingCall(lambda: reload() if holder.changed() else None)
+    watch = task.LoopingCall(lambda: reloads.ask() if holder.changed() else None)
     watch.clock = reactor
     watch.start(WATCH_SECONDS, now=False)

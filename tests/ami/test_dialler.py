@@ -14,7 +14,7 @@ from twisted.internet.testing import StringTransport
 
 from ivr.agi.simulator import QueueBehaviour
 from ivr.ami.client import AmiMonitor
-from ivr.ami.dialler import Dialler
+from ivr.ami.dialler import LOST_MARGIN_SECONDS, RING_SECONDS, Dialler
 from ivr.ami.protocol import Message
 from ivr.ami.recorder import Recorder
 from ivr.rules.model import Callbacks, OpeningHours, OpeningSpan
@@ -22,7 +22,7 @@ from ivr.tickets.book import TicketBook
 from ivr.tickets.callbacks import State, callback_list
 from ivr.tickets.completion import CallEvent, EventKind
 from ivr.tickets.store import Query
-from tests.ami.peer import ACTIONS, BANNER, block, captured_user_event, wire
+from tests.ami.peer import ACTIONS, BANNER, asterisk_side, block, captured_user_event, wire
 from tests.ami.test_client import LAB
 from tests.tickets.calls import NOW, RULES, call, numbered, stubs_of
 
@@ -33,6 +33,11 @@ AUTOMATIC = replace(RULES, callbacks=Callbacks(automatic=True, dial="PJSIP/{numb
 def ivr_callback(ticket: str, status: str) -> bytes:
     """A UserEvent as the generated `h` extension's UserEvent(IvrCallback, ...) sends it."""
     return wire(captured_user_event("IvrCallback", [("Ticket", ticket), ("DialStatus", status)]))
+
+
+def sent_id(action: str) -> str:
+    """The ActionID the dialler gave an action it sent."""
+    return next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ActionID"))
 
 
 class Centre:
@@ -81,7 +86,7 @@ def test_a_confirmed_abandon_is_called_back_through_a_free_agent_and_the_answer_
     assert "Exten: 13800138000" in action
     assert f'CallerID: "回拨 {stub.id} 12396" <12345>' in action, "the agent sees the ticket and the line"
     assert "Variable: QUEUE_PRIO=10" in action and f"Variable: __TICKET_ID={stub.id}" in action
-    action_id = next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ActionID"))
+    action_id = sent_id(action)
     centre.session.dataReceived(block(ACTIONS, b"originate-8", action_id.encode()))
     centre.dialler.check()
     assert centre.originated() == [], "in flight: never twice"
@@ -96,7 +101,7 @@ def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
     for _ in range(centre.rules.callbacks.max_attempts):
         centre.dialler.check()
         (action,) = centre.originated()
-        action_id = next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ActionID"))
+        action_id = sent_id(action)
         failure = Message((("Event", "OriginateResponse"), ("ActionID", action_id), ("Response", "Failure"),
                            ("Reason", "1")))  # fmt: skip
         centre.session.dataReceived(block(ACTIONS, b"originate-8", action_id.encode()) + wire(failure.fields))
@@ -106,6 +111,42 @@ def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
     assert centre.states() == {stub.id: State.GAVE_UP}
     centre.dialler.check()
     assert centre.originated() == []
+
+
+def test_an_originate_asterisk_refuses_is_an_attempt_and_frees_the_agent(tmp_path):
+    """Asterisk's answer to an action the AMI user may not send, as captured (Permission denied): no
+    OriginateResponse follows, so without this the call-back would stay in flight and hold an agent for ever."""
+    centre = Centre(tmp_path)
+    stub = centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    (action,) = centre.originated()
+    refused = block(asterisk_side("ami-login-bad.txt"), b"ping-1", sent_id(action).encode())
+    assert b"Permission denied" in refused
+    centre.session.dataReceived(refused)
+    attempts = [s.detail for s in centre.book.store.get(stub.id).route if s.what == "ami:callback"]
+    assert attempts == ["REFUSED Permission denied"]
+    centre.clock.advance(centre.rules.callbacks.retry_minutes * 60 + 1)
+    centre.dialler.check()
+    assert len(centre.originated()) == 1, "the agent is free again: the next attempt goes out"
+
+
+def test_an_attempt_whose_end_was_lost_with_the_link_is_given_up_once_it_cannot_last_longer(tmp_path):
+    centre = Centre(tmp_path)
+    stub = centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    (action,) = centre.originated()
+    centre.session.dataReceived(block(ACTIONS, b"originate-8", sent_id(action).encode()))
+    rules = centre.rules
+    longest = rules.queues[rules.callbacks.queue].timeout + 30 + RING_SECONDS + rules.engine.max_conversation
+    centre.clock.advance(longest)
+    centre.dialler.check()
+    assert centre.originated() == [] and centre.book.store.get(stub.id).route[-1].what != "ami:callback", (
+        "a conversation may still be going on"
+    )
+    centre.clock.advance(LOST_MARGIN_SECONDS + 1)
+    centre.dialler.check()
+    attempts = [s.detail for s in centre.book.store.get(stub.id).route if s.what == "ami:callback"]
+    assert attempts == ["UNKNOWN no result from Asterisk"], "counted: the citizen may have been rung"
 
 
 @pytest.mark.parametrize(
@@ -155,7 +196,8 @@ def test_a_reload_counts_from_the_next_check_and_a_check_under_way_keeps_its_rul
     centre.rules = AUTOMATIC
     with caplog.at_level(logging.INFO, logger="ivr.ami"):
         centre.dialler.check()
-    assert "automatic call-backs turned on by the reloaded rules" in caplog.messages
+    (turned_on,) = [m for m in caplog.messages if m.startswith("automatic call-backs turned on by the reloaded")]
+    assert "needs the originate right" in turned_on, "the manager.conf built while they were off lacks it"
     centre.rules = replace(AUTOMATIC, callbacks=replace(AUTOMATIC.callbacks, priority=20))
     listings[0].callback(None)
     (action,) = centre.originated()

@@ -161,6 +161,6 @@ def test_a_call_back_greets_the_citizen_who_answers_before_the_agent_speaks():
     citizen; the greeting is a recorded prompt of the manifest like every other."""
     priorities = dialplan_of(RULES).priorities()
     dials = [p.data.split(",") for context, _, p in priorities if context == "ivr-callback-dial" and p.app == "Dial"]
-    assert dials == [["PJSIP/${EXTEN}@pstn-carrier", "45", "A(callback-greeting)"]]
+    assert dials == [["PJSIP/${EXTEN}@pstn-carrier", "45", "A(zh/callback-greeting)"]], "found whatever its language"
     assert "回拨" in RULES.prompts["callback-greeting"].text_zh
     assert (RULES.recordings / "zh" / "callback-greeting.alaw").is_file()

@@ -57,6 +57,12 @@ def test_a_control_character_is_one_problem_line_at_its_position(folder):
     )
 
 
+@pytest.mark.parametrize("breaks", ["\n", "\r\n", "\r", "\u2028"])
+def test_a_control_characters_line_counts_every_line_break_yaml_counts(folder, breaks):
+    (problem,) = messages_of(load(folder, f"version: 1{breaks}x: 2{breaks}\x01".encode()))
+    assert (problem.line, problem.col) == (3, 1)
+
+
 def messages_of(result: Rules | RulesError) -> list[Problem]:
     assert isinstance(result, RulesError), "a hostile file was accepted"
     return result.problems

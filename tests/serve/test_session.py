@@ -7,9 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from twisted.internet.defer import Deferred
 
 from ivr.agi.simulator import AsteriskSimulator, QueueBehaviour, SimulatedCall
 from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
+from ivr.serve.rulesholder import Reloads
 from ivr.serve.service import AgiService, parse_allow
 from tests.serve.fakes import TcpTransport
 
@@ -184,3 +186,25 @@ def test_each_command_gets_its_whole_limit_from_when_it_was_sent(service, clock,
         clock.advance(0.2)
     assert transport.aborted
     assert any("no answer to GET VARIABLE QUEUESTATUS within 5 s" in r.getMessage() for r in caplog.records)
+
+
+def test_reloads_asked_for_during_a_load_run_once_after_it(holder):
+    """A SIGHUP and a file change together, or a slow disk under the 2 s file check: one load at a time, in order,
+    and every ask is served by a load that starts after it."""
+    loads: list[Deferred[bool]] = []
+
+    def run(f):
+        loads.append(Deferred().addCallback(lambda _: f()))
+        return loads[-1]
+
+    reloads = Reloads(holder, run=run)
+    reloads.ask()
+    reloads.ask()
+    reloads.ask()
+    assert len(loads) == 1, "no second load while the first runs"
+    loads[0].callback(None)
+    assert len(loads) == 2, "the asks made meanwhile: one load after it"
+    loads[1].callback(None)
+    assert len(loads) == 2
+    reloads.ask()
+    assert len(loads) == 3
