@@ -27,7 +27,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "newest ticket stubs (callers masked); a warning when the AMI link is down or the data is stale. "
         "/metrics for Prometheus, /state.json for scripts. Binds to loopback by default; any other address needs "
         f"a token (--token-file, {TOKEN} or {TOKEN}_FILE) of at least {MIN_TOKEN} characters, and then every "
-        "request needs it (Authorization: Bearer TOKEN, or ?token=TOKEN). Options can be set in the environment "
+        "request needs it (Authorization: Bearer TOKEN, or ?token=TOKEN). SIGHUP, or a change of the rules file, "
+        "reloads the rules (an invalid file is refused, the old rules stay). Options can be set in the environment "
         "too (IVR_WEB_HOST, IVR_WEB_PORT, IVR_RULES, IVR_STORE, IVR_SPOOL).",
     )
     parser.add_argument("--host", default=env("IVR_WEB_HOST", "127.0.0.1"), help="address to listen on")
@@ -49,7 +50,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from twisted.internet.error import CannotListenError
 
-    from ivr.rules.loader import load_rules
+    from ivr.serve.rulesholder import RulesHolder
     from ivr.tickets.store import open_store
     from ivr.web.model import Names
     from ivr.web.server import run as serve  # imports the reactor: only when serving
@@ -61,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(
             f"--host {args.host} is not a loopback address: give a token (--token-file, {TOKEN} or {TOKEN}_FILE)"
         )
-    rules = load_rules(Path(args.rules))
+    rules = RulesHolder(Path(args.rules), Names.of)
     try:
         store = open_store(args.store)
     except ValueError as exc:
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     spools = [Path(p) for p in args.spool or [env("IVR_SPOOL", "tickets-spool")]]
     try:
-        return serve(store, Names.of(rules), args.host, args.port, token, spools)
+        return serve(store, rules, args.host, args.port, token, spools)
     except CannotListenError as exc:
         raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.socketError}") from None
 

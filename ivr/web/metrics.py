@@ -36,7 +36,11 @@ FALLBACK_STEP = "ami:fallback"
 
 class CentreCollector(Collector):
     def __init__(
-        self, store: TicketStore, names: Names, spools: Sequence[Path], clock: Callable[[], float] = time.time
+        self,
+        store: TicketStore,
+        names: Callable[[], Names],
+        spools: Sequence[Path],
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.names = names
@@ -44,19 +48,19 @@ class CentreCollector(Collector):
         self.clock = clock
 
     def collect(self) -> Iterator[Metric]:
-        now = self.clock()
+        now, names = self.clock(), self.names()
         yield spool_depth(self.spools)
         up = GaugeMetricFamily("ivr_store_up", "1 when the ticket store could be read for this scrape")
         try:
             boards = self.store.boards()
-            stubs = self.store.find(stubs_query(now, self.names))
+            stubs = self.store.find(stubs_query(now, names))
         except StoreUnavailable:
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
         yield up
-        yield from centre_metrics(boards, stubs, now, self.names)
+        yield from centre_metrics(boards, stubs, now, names)
 
 
 def centre_metrics(

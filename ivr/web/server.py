@@ -26,6 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
+from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.web import page
 from ivr.web.metrics import CentreCollector
@@ -42,29 +43,30 @@ RETRY_MS = 2000  # how soon a browser reconnects an /events stream that dropped
 class Centre:
     """The latest state of the page, read from the store in a thread, and the streams it is pushed to."""
 
-    def __init__(self, store: TicketStore, names: Names, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, store: TicketStore, names: Callable[[], Names], clock: Callable[[], float] = time.time) -> None:
+        """`names()` gives the names of the rules in use now (reloaded on SIGHUP or a change of the file)."""
         self.store = store
         self.names = names
         self.clock = clock
-        self.state = json.dumps(unreadable("not read yet", clock(), names.zone), ensure_ascii=False).encode()
+        self.state = json.dumps(unreadable("not read yet", clock(), names().zone), ensure_ascii=False).encode()
         self.streams: set[server.Request] = set()
         self._failing = False
 
     def read(self) -> dict[str, Any]:
         """In a thread: boards and the stubs of today and of the call-back window, in one read."""
-        now = self.clock()
+        now, names = self.clock(), self.names()  # one rule set for the whole read
         try:
             boards = self.store.boards()
-            stubs = self.store.find(stubs_query(now, self.names))
+            stubs = self.store.find(stubs_query(now, names))
         except StoreUnavailable as exc:
             if not self._failing:
                 log.error("ALARM ticket store cannot be read: %s", exc)
             self._failing = True
-            return unreadable(str(exc), now, self.names.zone)
+            return unreadable(str(exc), now, names.zone)
         if self._failing:
             log.info("ticket store %s can be read again", self.store.name)
         self._failing = False
-        return wallboard(boards, stubs, now, self.names)
+        return wallboard(boards, stubs, now, names)
 
     def refresh(self) -> Deferred[None]:
         return threads.deferToThread(self.read).addCallback(self.publish).addErrback(self._failed)
@@ -82,7 +84,7 @@ class Centre:
     def _failed(self, failure: Failure) -> None:
         """A bug, not an outage (those are StoreUnavailable): keep the reader running and say so on the wall."""
         log.error("wallboard state failed: %s", failure.getTraceback())
-        self.publish(unreadable(failure.getErrorMessage(), self.clock(), self.names.zone))
+        self.publish(unreadable(failure.getErrorMessage(), self.clock(), self.names().zone))
 
 
 class Page(resource.Resource):
@@ -217,11 +219,13 @@ def site(centre: Centre, registry: CollectorRegistry, token: str, clock: Callabl
     return Site(Root(centre, registry, token, clock))
 
 
-def run(store: TicketStore, names: Names, host: str, port: int, token: str, spools: Sequence[Path]) -> int:
-    """Listen, read the store once a second, push; SIGTERM or SIGINT closes the streams and exits 0."""
-    centre = Centre(store, names)
+def run(store: TicketStore, rules: RulesHolder[Names], host: str, port: int, token: str, spools: Sequence[Path]) -> int:
+    """Listen, read the store once a second, push; SIGTERM or SIGINT closes the streams and exits 0. The rules
+    (names, zone, call-back window) follow SIGHUP and changes of the file, as in `ivr serve` and `ivr monitor`."""
+    centre = Centre(store, lambda: rules.current)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CentreCollector(store, names, spools))
+    registry.register(CentreCollector(store, lambda: rules.current, spools))
+    follow(rules, reactor)
     listening = reactor.listenTCP(port, site(centre, registry, token), interface=host)
     address = listening.getHost()
     log.info(

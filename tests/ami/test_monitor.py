@@ -5,7 +5,6 @@ record. Nothing here writes a figure into the model: every figure comes from rep
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -18,7 +17,7 @@ from ivr.serve.callclient import call_engine
 from ivr.tickets.store import open_store
 from tests.ami.monitor import queues, start_monitor, wait_for
 from tests.ami.peer import LAB_SECRET, AmiPeer, captured_user_event, wire
-from tests.serve.engine import copy_rules, start_engine
+from tests.serve.engine import copy_rules, save, start_engine
 
 # The calls of the captures, as the engine saw them over AGI (agi-02, agi-07b, agi-08).
 AMI_02 = SimulatedCall("12345", uniqueid="1795849801.5", linkedid="1795849801.4")
@@ -179,13 +178,6 @@ def automatic_at_any_hour(text):
     """The rules with automatic call-backs on and no hours: the test may run at any time of day."""
     text = text.replace("automatic: false", "automatic: true")
     return text.replace('    - {days: mon-fri, from: "09:00", to: "17:30"}\n', "").replace("  hours:\n", "")
-
-
-def save(path, text):
-    """As an editor saves: the whole new file at once, so the file watch never reads half of it."""
-    part = path.with_name(path.name + ".part")
-    part.write_text(text, encoding="utf-8")
-    os.replace(part, path)
 
 
 def test_the_monitor_follows_the_rules_file_refuses_an_invalid_one_and_reloads_on_sighup(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
@@ -70,3 +71,10 @@ def start_engine(folder: Path, *extra: str) -> Engine:
             process.kill()
             raise AssertionError(f"ivr serve did not start:\n{log.read_text()}")
         time.sleep(0.05)
+
+
+def save(path: Path, text: str) -> None:
+    """As an editor saves: the whole new file at once, so a file watch never reads half of it."""
+    part = path.with_name(path.name + ".part")
+    part.write_text(text, encoding="utf-8")
+    os.replace(part, path)

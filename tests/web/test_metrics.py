@@ -19,7 +19,7 @@ from tests.web.test_model import GAVE_UP, NAMES, T, board, gave_up, rated, stub
 
 def scrape(store, spools=(), now=T):
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(CentreCollector(store, NAMES, list(spools), clock=lambda: now))
+    registry.register(CentreCollector(store, lambda: NAMES, list(spools), clock=lambda: now))
     text = generate_latest(registry).decode()
     return {
         (sample.name, tuple(sorted(sample.labels.items()))): sample.value

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
 import subprocess
 import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from tests.ami.monitor import wait_for
-from tests.serve.engine import copy_rules
+from tests.serve.engine import copy_rules, save
 from tests.web.server import get, start_web
 
 TOKEN = "s3cret-wallboard-token-0123"
@@ -101,3 +104,29 @@ def test_a_port_in_use_is_one_line(tmp_path):
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1
     assert done.stderr.startswith(f"ivr web: cannot listen on 127.0.0.1:{port}: ")
+
+
+def test_the_wall_follows_the_rules_file_and_keeps_the_old_rules_when_it_is_invalid(tmp_path):
+    """Names, zone and the call-back window come from the rules: a change is on the wall without a restart, as
+    for `ivr serve` and `ivr monitor`; a broken file is refused once and the wall carries on."""
+    rules = copy_rules(tmp_path)
+    web = start_web(tmp_path, f"sqlite:///{tmp_path / 'tickets.db'}", rules)
+    try:
+        base = f"http://127.0.0.1:{web.port}"
+
+        def clock_in(zone):
+            state = read(base)
+            return state and state["clock"] == f"{datetime.fromtimestamp(state['now'], ZoneInfo(zone)):%H:%M:%S}"
+
+        wait_for("the clock in Shanghai time", lambda: clock_in("Asia/Shanghai"))
+        text = rules.read_text(encoding="utf-8")
+        save(rules, text.replace("timezone: Asia/Shanghai", "timezone: Asia/Tokyo"))
+        wait_for("the clock in Tokyo time, without a restart", lambda: clock_in("Asia/Tokyo"))
+        save(rules, text.replace("timezone: Asia/Shanghai", "timezone: Mars/Olympus"))
+        wait_for("the refusal", lambda: "rules reload refused" in web.log_text())
+        web.process.send_signal(signal.SIGHUP)
+        wait_for("still Tokyo after the broken file and a SIGHUP", lambda: clock_in("Asia/Tokyo"))
+        log = web.log_text()
+        assert log.count("rules reload refused") == 1 and "Mars/Olympus" in log, "logged once, where and what"
+    finally:
+        assert web.stop() == 0
