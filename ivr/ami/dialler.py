@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -43,16 +44,22 @@ DIAL_CONTEXT = "ivr-callback-dial"
 EXTENSION = "callback"
 MAIN_NUMBER = "12345"
 RING_SECONDS = 45  # how long `ivr-callback-dial` rings the citizen
+# The Originate waits this much longer than the queue's own timeout for an agent to take the call-back.
+ORIGINATE_MARGIN_SECONDS = 30
 # An attempt whose end Asterisk never reported (its OriginateResponse or UserEvent lost while the AMI link was
 # down) is given up this long after the longest it can last: the queue wait, the ring and the conversation.
 LOST_MARGIN_SECONDS = 300
 Runner = Callable[..., Deferred[Any]]
 
 
+def agent_wait_seconds(rules: Rules) -> int:
+    """How long a call-back's Originate waits for an agent: the queue's timeout and a margin."""
+    return rules.queues[rules.callbacks.queue].timeout + ORIGINATE_MARGIN_SECONDS
+
+
 def originate_fields(entry: Callback, rules: Rules) -> list[tuple[str, str]]:
     """The Originate action's fields for one call-back (ActionID added by the session)."""
     settings = rules.callbacks
-    wait = rules.queues[settings.queue].timeout
     stub = entry.stub
     return [
         ("Channel", f"Local/{EXTENSION}@{CONTEXT}"),
@@ -60,12 +67,20 @@ def originate_fields(entry: Callback, rules: Rules) -> list[tuple[str, str]]:
         ("Exten", entry.number),
         ("Priority", "1"),
         ("CallerID", f'"回拨 {stub.id} {stub.line}" <{MAIN_NUMBER}>'),
-        ("Timeout", str((wait + 30) * 1000)),
+        ("Timeout", str(agent_wait_seconds(rules) * 1000)),
         ("Variable", f"__TICKET_ID={stub.id}"),
         ("Variable", f"IVR_CALLBACK_QUEUE={rules.queues[settings.queue].queue}"),
         ("Variable", f"QUEUE_PRIO={settings.priority}"),
         ("Async", "true"),
     ]
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A call-back originated by this monitor whose end is not known yet."""
+
+    stub: Stub
+    sent_at: float  # reactor seconds
 
 
 class Dialler:
@@ -83,9 +98,7 @@ class Dialler:
         self.recorder = recorder
         self._run = run
         self._automatic = rules().callbacks.automatic
-        self._in_flight: dict[str, Stub] = {}  # by ActionID
-        self._sent_at: dict[str, float] = {}  # by ActionID: when the Originate went out
-        self._by_ticket: dict[str, Stub] = {}
+        self._in_flight: dict[str, _Attempt] = {}  # by ActionID
         self._checking = False
         self.clock = clock
         self._loop = task.LoopingCall(self.check)
@@ -133,16 +146,14 @@ class Dialler:
         self._checking = False
 
     def _dial(self, entries: list[Callback], free: int, rules: Rules) -> None:
-        flying = {stub.uniqueid for stub in self._in_flight.values()}
+        flying = {attempt.stub.uniqueid for attempt in self._in_flight.values()}
         due = [e for e in entries if e.state is State.DUE and e.stub.uniqueid not in flying][:free]
         session = self.monitor.session
         for entry in due:
             if session is None:
                 return
             action_id = session.send("Originate", originate_fields(entry, rules))
-            self._in_flight[action_id] = entry.stub
-            self._sent_at[action_id] = self.clock.seconds()
-            self._by_ticket[entry.stub.id] = entry.stub
+            self._in_flight[action_id] = _Attempt(entry.stub, self.clock.seconds())
             log.info(
                 "call-back of %s (%s, line %s) to %s: waiting for an agent",
                 entry.stub.id,
@@ -154,9 +165,9 @@ class Dialler:
     def _give_up_lost(self, rules: Rules) -> None:
         """Attempts far past their longest possible end: their result was lost with the AMI link. Stored as an
         attempt of unknown result (it counts against the cap: the citizen may have been rung)."""
-        longest = rules.queues[rules.callbacks.queue].timeout + 30 + RING_SECONDS + rules.engine.max_conversation
+        longest = agent_wait_seconds(rules) + RING_SECONDS + rules.engine.max_conversation
         now = self.clock.seconds()
-        lost = [a for a, sent in self._sent_at.items() if now - sent > longest + LOST_MARGIN_SECONDS]
+        lost = [a for a, attempt in self._in_flight.items() if now - attempt.sent_at > longest + LOST_MARGIN_SECONDS]
         if lost:
             self.facts([CallbackEnded(action_id, "", "UNKNOWN no result from Asterisk") for action_id in lost])
 
@@ -166,17 +177,17 @@ class Dialler:
         for fact in facts:
             if not isinstance(fact, CallbackEnded):
                 continue
-            stub = self._in_flight.pop(fact.action_id, None) if fact.action_id else None
-            self._sent_at.pop(fact.action_id, None)
-            if stub is None and fact.ticket:
-                stub = self._by_ticket.pop(fact.ticket, None)
-                ended = [k for k, v in self._in_flight.items() if v.id == fact.ticket]
-                for action_id in ended:
-                    del self._in_flight[action_id]
-                    self._sent_at.pop(action_id, None)
-            if stub is None:
+            # OriginateResponse and refusals name the action; the dialplan's UserEvent names the ticket.
+            ended = [
+                action_id
+                for action_id, attempt in self._in_flight.items()
+                if action_id == fact.action_id or (fact.ticket and attempt.stub.id == fact.ticket)
+            ]
+            if not ended:
                 continue  # another monitor's call-back: that monitor records it
-            self._by_ticket.pop(stub.id, None)
+            stub = self._in_flight[ended[0]].stub
+            for action_id in ended:
+                del self._in_flight[action_id]
             events.append(CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result))
             log.info("call-back of %s ended: %s", stub.id, fact.result)
         if events:

@@ -14,7 +14,7 @@ from twisted.internet.testing import StringTransport
 
 from ivr.agi.simulator import QueueBehaviour
 from ivr.ami.client import AmiMonitor
-from ivr.ami.dialler import LOST_MARGIN_SECONDS, RING_SECONDS, Dialler
+from ivr.ami.dialler import LOST_MARGIN_SECONDS, ORIGINATE_MARGIN_SECONDS, RING_SECONDS, Dialler
 from ivr.ami.protocol import Message
 from ivr.ami.recorder import Recorder
 from ivr.rules.model import Callbacks, OpeningHours, OpeningSpan
@@ -137,7 +137,8 @@ def test_an_attempt_whose_end_was_lost_with_the_link_is_given_up_once_it_cannot_
     (action,) = centre.originated()
     centre.session.dataReceived(block(ACTIONS, b"originate-8", sent_id(action).encode()))
     rules = centre.rules
-    longest = rules.queues[rules.callbacks.queue].timeout + 30 + RING_SECONDS + rules.engine.max_conversation
+    waits = rules.queues[rules.callbacks.queue].timeout + ORIGINATE_MARGIN_SECONDS
+    longest = waits + RING_SECONDS + rules.engine.max_conversation
     centre.clock.advance(longest)
     centre.dialler.check()
     assert centre.originated() == [] and centre.book.store.get(stub.id).route[-1].what != "ami:callback", (
