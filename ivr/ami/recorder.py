@@ -20,7 +20,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 
 from ivr.ami.board import Abandoned, Answered, Fact, Fallback, HungUp, QueueBoard, Transferred
-from ivr.calendar.deadlines import DeadlineClock
+from ivr.calendar.deadlines import DeadlineClock, clock_for
 from ivr.router.decide import CallFacts, Presentation, route
 from ivr.rules.model import Rules
 from ivr.tickets.book import TicketBook
@@ -50,7 +50,7 @@ class Recorder:
         self.name = name
         self.clock = clock
         self._run = run
-        self._deadlines = DeadlineClock(rules())
+        self._deadlines: DeadlineClock | None = None
         self._events: list[CallEvent] = []
         self._stubs: list[Stub] = []
         self._writing: Deferred[None] | None = None
@@ -145,8 +145,7 @@ class Recorder:
         )
         channel = Channel(fact.uniqueid, fact.linkedid, fact.channel)
         rules = self.rules()
-        if self._deadlines.rules is not rules:  # reloaded: a new calendar; its warnings are due once more
-            self._deadlines = DeadlineClock(rules)
+        self._deadlines = clock_for(rules, self._deadlines)
         stub = plan_stub(route(facts, rules), facts, channel, self.book.counter.engine, self._deadlines)
         return replace(stub, outcome=StubOutcome.UNFINISHED)
 

@@ -118,6 +118,12 @@ class DeadlineClock:
         return deadlines
 
 
+def clock_for(rules: Rules, clock: DeadlineClock | None) -> DeadlineClock:
+    """`clock` while it counts for these rules; a new one after a reload (new calendar, its warnings due again).
+    For the long-running users that keep one clock and are handed the rules in use now."""
+    return clock if clock is not None and clock.rules is rules else DeadlineClock(rules)
+
+
 def _allowed(rules: Rules, category: Category | None, extensions: int) -> TimeLimit | None:
     if category is None:
         if extensions:

@@ -20,7 +20,7 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.python.failure import Failure
 
 from ivr.agi.executor import PlanExecutor
-from ivr.calendar.deadlines import DeadlineClock
+from ivr.calendar.deadlines import DeadlineClock, clock_for
 from ivr.tickets.book import TicketBook
 from ivr.tickets.fromcall import opening_stub
 from ivr.tickets.stub import Stub
@@ -53,8 +53,7 @@ class TicketWriter:
 
     def opening(self, executor: PlanExecutor) -> Stub:
         """The stub of a call just routed (no I/O: built on the reactor)."""
-        if self._deadlines is None or self._deadlines.rules is not executor.rules:
-            self._deadlines = DeadlineClock(executor.rules)
+        self._deadlines = clock_for(executor.rules, self._deadlines)
         return opening_stub(executor, self.book.counter.engine, self._deadlines)
 
     def create(self, stub: Stub) -> Deferred[str | None]:
