@@ -7,8 +7,7 @@ become the route's. Nothing here does I/O, so the session can build a stub on th
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from weakref import WeakKeyDictionary
+from datetime import datetime
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
 from ivr.calendar.deadlines import DeadlineClock
@@ -63,27 +62,8 @@ def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadl
         answered_by="",
         ended=None,
         route=(),
-        deadlines=_dues(deadlines, facts.at),
+        deadlines=tuple(Due(step.step, step.due) for step in deadlines.for_case(facts.at).deadlines),
     )
-
-
-# Per clock: the deadlines of a stub without a category, by day of receipt and part of that day.
-_DUES: WeakKeyDictionary[DeadlineClock, dict[tuple[date, bool, bool], tuple[Due, ...]]] = WeakKeyDictionary()
-
-
-def _dues(deadlines: DeadlineClock, at: datetime) -> tuple[Due, ...]:
-    """The stub's deadlines, counted once per day and part of day instead of on every call (the working-day
-    calendar is slow to ask). Without a category, `case_deadlines` depends on the time of receipt only through
-    its day and whether it came before opening, in working hours or after closing (on a working day); so those
-    are the key, and every call of the same part of a day gets exactly what counting would give."""
-    local = at.astimezone(deadlines.rules.timezone)
-    hours = deadlines.rules.calendar
-    key = (local.date(), local.time() < hours.opens, local.time() < hours.closes)
-    known = _DUES.setdefault(deadlines, {})
-    dues = known.get(key)
-    if dues is None:
-        dues = known[key] = tuple(Due(step.step, step.due) for step in deadlines.for_case(at).deadlines)
-    return dues
 
 
 def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime, ticket_id: str | None = None) -> Stub:
