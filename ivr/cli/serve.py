@@ -81,6 +81,8 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from twisted.internet.error import CannotListenError
+
     from ivr.serve.run import ServeOptions, serve  # imports the reactor: only when serving
     from ivr.tickets.book import TicketBook
     from ivr.tickets.ids import check_engine_id
@@ -106,4 +108,7 @@ def run(args: argparse.Namespace) -> int:
     options = ServeOptions(
         Path(args.rules), args.host, args.port, allow, args.max_sessions, args.backlog, args.drain_seconds
     )
-    return serve(options, book)
+    try:
+        return serve(options, book)
+    except CannotListenError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.socketError}") from None

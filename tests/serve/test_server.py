@@ -15,7 +15,7 @@ from ivr.agi.simulator import AsteriskSimulator, DialBehaviour, QueueBehaviour, 
 from ivr.rules.loader import load_rules
 from ivr.serve.callclient import call_engine
 from tests.conftest import ROOT, SHIPPED_RULES
-from tests.serve.engine import start_engine
+from tests.serve.engine import copy_rules, start_engine
 
 RULES = load_rules(SHIPPED_RULES)
 
@@ -103,6 +103,23 @@ def test_ivr_call_without_an_engine_says_so(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("ivr call: cannot connect to the engine")
     assert "Traceback" not in result.stderr
+
+
+def test_a_port_in_use_is_one_line(tmp_path):
+    """Another engine already there (or a second `sh bin/run`): said in one line, exit 2, no traceback."""
+    rules = copy_rules(tmp_path)
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "ivr.cli.main", "serve", "--rules", str(rules), "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"ivr serve: cannot listen on 127.0.0.1:{port}: "), result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
 def closed_by_server(sock: socket.socket, timeout: float) -> bool:
