@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
 from ivr.cli.route import UsageError
 from ivr.dialplan.build import build, write
-from ivr.rules.loader import load_rules
+from ivr.rules.loader import AGI_URL, load_rules
 
 DEFAULT_OUT = "dialplan"
 
@@ -29,11 +30,21 @@ def add_parser(commands: Any, default_rules: str) -> None:
     )
     builder.add_argument("--rules", default=default_rules, help=f"rules file (default: {default_rules})")
     builder.add_argument("--out", default=DEFAULT_OUT, help=f"folder to write to (default: {DEFAULT_OUT}/)")
+    builder.add_argument(
+        "--engine",
+        metavar="URL",
+        help="the engine Asterisk calls, instead of the rules' engine.agi_url: agi://HOST[:PORT] or hagi://SRV-NAME "
+        "(one Asterisk of several, a test switch)",
+    )
     builder.set_defaults(run=run_build)
 
 
 def run_build(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
+    if args.engine is not None:
+        if not AGI_URL.match(args.engine):
+            raise UsageError(f"--engine {args.engine}: agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
+        rules = dataclasses.replace(rules, engine=dataclasses.replace(rules.engine, agi_url=args.engine))
     try:
         written = write(build(rules), Path(args.out))
     except OSError as exc:

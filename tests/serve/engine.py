@@ -52,10 +52,13 @@ def copy_rules(folder: Path) -> Path:
     return folder / "routing_rules.yaml"
 
 
-def start_engine(folder: Path, *extra: str) -> Engine:
-    rules = copy_rules(folder)
+def start_engine(folder: Path, *extra: str, rules: Path | None = None) -> Engine:
+    """`ivr serve` on a free port (or the `--port` in `extra`), with the shipped rules unless `rules` is given. A
+    restart in the same folder appends to the same log: only what this start writes can say it listens."""
+    rules = rules or copy_rules(folder)
     log = folder / "engine.log"
-    handle = log.open("wb")
+    started_at = log.stat().st_size if log.exists() else 0
+    handle = log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "ivr.cli.main", "serve", "--port", "0", "--rules", str(rules), *extra],
         stdout=handle,
@@ -64,13 +67,25 @@ def start_engine(folder: Path, *extra: str) -> Engine:
     )
     deadline = time.monotonic() + 30
     while True:
-        match = LISTENING.search(log.read_text(encoding="utf-8", errors="replace"))
+        match = LISTENING.search(log.read_bytes()[started_at:].decode("utf-8", "replace"))
         if match:
             return Engine(process, int(match.group(1)), log, rules)
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             raise AssertionError(f"ivr serve did not start:\n{log.read_text()}")
         time.sleep(0.05)
+
+
+def restart_engine(folder: Path, port: int, *extra: str, rules: Path | None = None) -> Engine:
+    """The engine again on the same port, store and spool: as systemd's Restart=always does."""
+    for _ in range(100):  # the kernel may hold the port for a moment after the kill
+        try:
+            return start_engine(folder, "--port", str(port), *extra, rules=rules)
+        except AssertionError as exc:
+            if "Address already in use" not in str(exc):
+                raise
+            time.sleep(0.1)
+    raise AssertionError(f"port {port} stayed busy")
 
 
 def save(path: Path, text: str) -> None:

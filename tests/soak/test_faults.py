@@ -15,14 +15,13 @@ import socket
 import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from ivr.agi.simulator import AsteriskSimulator
 from ivr.tickets.sqlite import SqliteStore
 from ivr.tickets.store import open_store
-from tests.serve.engine import Engine, start_engine
+from tests.serve.engine import restart_engine, start_engine
 from tests.serve.test_server import closed_by_server
 from tests.soak.flow import CallFlow, Driven, on_plan_so_far, right_plan, stubs_by_uniqueid
 from tests.tickets.calls import call
@@ -91,18 +90,6 @@ def test_redis_killed_and_restarted_while_calls_flow_loses_and_doubles_no_stub(t
     assert "ALARM ticket store unavailable" in engine.log_text()
 
 
-def restart(folder: Path, port: int, *extra: str) -> Engine:
-    """The engine again on the same port, store and spool: as systemd's Restart=always does."""
-    for _ in range(100):  # the kernel may hold the port for a moment after the kill
-        try:
-            return start_engine(folder, "--port", str(port), *extra)
-        except AssertionError as exc:
-            if "Address already in use" not in str(exc):
-                raise
-            time.sleep(0.1)
-    raise AssertionError(f"port {port} stayed busy")
-
-
 def in_queue(port: int, n: int) -> tuple[socket.socket, AsteriskSimulator]:
     """A call that has reached EXEC Queue and waits there, as a caller in the queue with nobody free."""
     simulator = AsteriskSimulator(call(n, "12345"))
@@ -130,7 +117,7 @@ def test_engine_killed_and_restarted_while_calls_flow(tmp_path):
         first.process.wait(timeout=10)
         assert all(closed_by_server(sock, 10) for sock, _ in waiting), "Asterisk sees each session drop"
         (tmp_path / "b").mkdir()
-        current.append(restart(tmp_path / "b", first.port, *shared))
+        current.append(restart_engine(tmp_path / "b", first.port, *shared))
         flow.wait_for(20, guard=60)  # served again: the callers' retry loop got through
     finally:
         calls = flow.stop()
@@ -206,7 +193,7 @@ def test_a_stalled_engine_stops_its_watchdog_pings_and_is_replaced(tmp_path, not
     assert not [line for direction, line in silent.wire if direction == ">>"]
     (tmp_path / "again").mkdir()
     shared = ("--store", f"sqlite:///{tmp_path / 'tickets.db'}", "--spool", str(tmp_path / "tickets-spool"))
-    replaced = restart(tmp_path / "again", stalled.port, *shared)
+    replaced = restart_engine(tmp_path / "again", stalled.port, *shared)
     try:
         after = messages(notify_socket, 3 * WATCHDOG_USEC / 1e6)
         assert "READY=1" in after and after.count("WATCHDOG=1") >= 2, after

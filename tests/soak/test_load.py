@@ -20,9 +20,8 @@ import pytest
 
 from ivr.agi.simulator import AsteriskSimulator, SimulatedCall
 from ivr.tickets.sqlite import SqliteStore
-from tests.serve.engine import Engine, start_engine
+from tests.serve.engine import Engine, restart_engine, start_engine
 from tests.soak.flow import NUMBERS, Driven, on_plan_so_far, right_plan, stubs_by_uniqueid
-from tests.soak.test_faults import restart
 from tests.tickets.calls import call
 
 HELD = int(os.environ.get("IVR_LOAD_HELD", "2000"))
@@ -125,7 +124,7 @@ async def kill_during_load(engine: Engine, folder: Path) -> tuple[list[Driven], 
     engine.process.wait()
     release.set()  # what Asterisk sees of a call whose engine is gone: its connection ends
     held_calls = list(await asyncio.gather(*holding))
-    again = restart(folder, engine.port)
+    again = restart_engine(folder, engine.port)
     return held_calls, await arriving(again.port, HELD + 1, RATE * 3), again
 
 
