@@ -1,0 +1,76 @@
+"""bin/asterisk, the script that gives the tests and CI their Asterisk: it reuses a finished build of the same
+tarball, never a half-finished one, prefers an Asterisk the admin names, and refuses a source that is not the pinned
+one, each refusal in one line."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+SCRIPT = ROOT / "bin" / "asterisk"
+
+
+def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("IVR_ASTERISK")}
+    return subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, env={**clean, **env}, timeout=60)
+
+
+def fake_source(folder: Path, content: bytes = b"not really asterisk") -> tuple[Path, str]:
+    tarball = folder / "asterisk-22.10.1.tar.gz"
+    tarball.write_bytes(content)
+    sha = hashlib.sha256(content).hexdigest()
+    (folder / "asterisk-22.10.1.tar.gz.sha256").write_text(f"{sha}  asterisk-22.10.1.tar.gz\n")
+    return tarball, sha
+
+
+def finished_build(cache: Path, sha: str) -> Path:
+    prefix = cache / sha
+    (prefix / "sbin").mkdir(parents=True)
+    (prefix / "sbin" / "asterisk").write_text("#!/bin/sh\n")
+    (prefix / "sbin" / "asterisk").chmod(0o755)
+    (prefix / ".complete").touch()
+    return prefix
+
+
+def test_a_finished_build_of_the_same_tarball_is_reused(tmp_path):
+    _, sha = fake_source(tmp_path)
+    prefix = finished_build(tmp_path / "cache", sha)
+    done = run({"IVR_ASTERISK_SOURCE": str(tmp_path), "IVR_ASTERISK_CACHE": str(tmp_path / "cache")})
+    assert (done.returncode, done.stdout.strip()) == (0, str(prefix))
+
+
+def test_a_build_of_another_tarball_is_not_reused(tmp_path):
+    _, sha = fake_source(tmp_path)
+    finished_build(tmp_path / "cache", "0" * 64)
+    (tmp_path / "cache" / sha).mkdir()  # half-finished: no .complete, so it is built again (and fails: no source)
+    done = run({"IVR_ASTERISK_SOURCE": str(tmp_path), "IVR_ASTERISK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 1 and done.stdout == ""
+    assert "the Asterisk build failed" in done.stderr.splitlines()[-1]
+
+
+def test_a_tarball_that_does_not_match_its_checksum_is_refused(tmp_path):
+    tarball, _ = fake_source(tmp_path)
+    tarball.write_bytes(b"changed after the checksum was taken")
+    done = run({"IVR_ASTERISK_SOURCE": str(tarball), "IVR_ASTERISK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"bin/asterisk: {tarball} does not match {tarball}.sha256"
+    assert not (tmp_path / "cache").exists()
+
+
+def test_an_asterisk_the_admin_names_is_used_as_it_is(tmp_path):
+    prefix = finished_build(tmp_path, "x")
+    done = run({"IVR_ASTERISK_PREFIX": str(prefix), "IVR_ASTERISK_SOURCE": str(tmp_path / "nowhere")})
+    assert (done.returncode, done.stdout.strip()) == (0, str(prefix))
+    missing = run({"IVR_ASTERISK_PREFIX": str(tmp_path / "none")})
+    assert missing.returncode == 1
+    assert missing.stderr.strip() == f"bin/asterisk: IVR_ASTERISK_PREFIX={tmp_path / 'none'} has no sbin/asterisk"
+
+
+def test_no_source_is_one_line(tmp_path):
+    done = run({"IVR_ASTERISK_SOURCE": str(tmp_path / "nowhere"), "IVR_ASTERISK_CACHE": str(tmp_path / "cache")})
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "not found" in done.stderr
