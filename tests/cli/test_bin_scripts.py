@@ -1,6 +1,6 @@
-"""bin/asterisk, the script that gives the tests and CI their Asterisk: it reuses a finished build of the same
-tarball, never a half-finished one, prefers an Asterisk the admin names, and refuses a source that is not the pinned
-one, each refusal in one line."""
+"""The set-up scripts of bin/test. bin/asterisk gives the tests and CI their Asterisk: it reuses a finished build of
+the same tarball, never a half-finished one, prefers an Asterisk the admin names, and refuses a source that is not
+the pinned one, each refusal in one line. bin/packages names the exact apt-get command when it may not install."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from tests.conftest import ROOT
 SCRIPT = ROOT / "bin" / "asterisk"
 
 
-def run(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def run(env: dict[str, str], script: Path = SCRIPT, *args: str) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("IVR_ASTERISK")}
-    return subprocess.run(["sh", str(SCRIPT)], capture_output=True, text=True, env={**clean, **env}, timeout=60)
+    return subprocess.run(["sh", str(script), *args], capture_output=True, text=True, env={**clean, **env}, timeout=60)
 
 
 def fake_source(folder: Path, content: bytes = b"not really asterisk") -> tuple[Path, str]:
@@ -74,3 +74,13 @@ def test_no_source_is_one_line(tmp_path):
     done = run({"IVR_ASTERISK_SOURCE": str(tmp_path / "nowhere"), "IVR_ASTERISK_CACHE": str(tmp_path / "cache")})
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1 and "not found" in done.stderr
+
+
+def test_packages_names_the_command_when_it_may_not_install(tmp_path):
+    (tmp_path / "id").write_text("#!/bin/sh\necho 1000\n")  # not root
+    (tmp_path / "id").chmod(0o755)
+    env = {"PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    done = run(env, ROOT / "bin" / "packages", "sox", "no-such-package-ivr")
+    assert done.returncode == 1
+    assert done.stderr == "bin/packages: missing Debian packages; run: sudo apt-get install -y no-such-package-ivr\n"
+    assert run(env, ROOT / "bin" / "packages", "sox").returncode == 0, "nothing missing: nothing to do"
