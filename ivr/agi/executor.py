@@ -359,6 +359,7 @@ class PlanExecutor:
             values.get("ABANDONED", ""),
             values.get("ANSWEREDTIME", ""),
             s.dead,
+            values.get("MEMBERINTERFACE", ""),
         )
         outcome = decide(ending)
         if status and status not in (QUEUE_FAILURES if app == "Queue" else SEAT_FAILURES) and not ending.answered:
@@ -372,6 +373,9 @@ class PlanExecutor:
 
     def _rate(self) -> Generator[Command, Reply, None]:
         """Ask for the rating; IVR_STAGE is `done` already, so an engine gone meanwhile never re-queues."""
+        if self.outcomes[-1][1] is Outcome.ANSWERED_TRANSFERRED:
+            self.rating = (rating.Rating.NOT_RATED, rating.NotRated.TRANSFERRED)
+            return
         if self._s.dead:
             self.rating = (rating.Rating.NOT_RATED, rating.NotRated.CALLER_HUNG_UP)
             return

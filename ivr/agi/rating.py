@@ -31,7 +31,7 @@ class NotRated(StrEnum):
     CALLER_HUNG_UP = "caller-hung-up"
     TIMED_OUT = "timed-out"
     INVALID = "invalid"
-    TRANSFERRED = "transferred"  # the agent passed the call on (the monitor's transfer event says so)
+    TRANSFERRED = "transferred"  # the agent passed the call on (outcome answered-transferred; the monitor's event)
 
 
 DIGITS = {"1": Rating.SATISFIED, "2": Rating.BASICALLY_SATISFIED, "3": Rating.DISSATISFIED}

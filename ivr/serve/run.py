@@ -18,6 +18,8 @@ from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter
 
 log = logging.getLogger("ivr.serve")
+# After the drain closes its sessions, how long their connectionLost may take before the stop goes on regardless.
+CLOSED_SECONDS = 2.0
 reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 
 
@@ -69,20 +71,28 @@ def _stop(port: object, service: AgiService, tickets: TicketWriter, seconds: flo
 
 def _drain(port: object, service: AgiService, seconds: float) -> Deferred[None]:
     """SIGTERM: stop accepting, give calls in progress up to `seconds`, then close the rest. A closed session
-    does not drop its call: Asterisk goes on (a Queue keeps running) and the dialplan continues from IVR_STAGE."""
+    does not drop its call: Asterisk goes on (a Queue keeps running) and the dialplan continues from IVR_STAGE.
+    The drain ends only once every closed session has run its connectionLost (Twisted calls it on a later turn of
+    the reactor): that is where a session logs its call and hands its closing stub to the writer, which the stop
+    then waits for. Ending at the abort itself lost both (seen on a real Asterisk: the stub stayed in-progress)."""
     systemd.notify("STOPPING=1")
     log.info("stopping: no new sessions; %d in progress get up to %.0f s", len(service.sessions), seconds)
     done: Deferred[None] = Deferred()
     deadline = reactor.seconds() + seconds
+    aborted = False
 
     def check() -> None:
-        if not service.sessions or reactor.seconds() >= deadline:
+        nonlocal aborted
+        if service.sessions and reactor.seconds() < deadline + (CLOSED_SECONDS if aborted else 0):
+            return
+        if service.sessions and not aborted:
+            log.warning("stopped with %d sessions still open: closed", len(service.sessions))
             for session in list(service.sessions):
                 session.transport.abortConnection()
-            if service.sessions:
-                log.warning("stopped with %d sessions still open: closed", len(service.sessions))
-            poll.stop()
-            done.callback(None)
+            aborted = True
+            return
+        poll.stop()
+        done.callback(None)
 
     port.stopListening()  # type: ignore[attr-defined]
     poll = task.LoopingCall(check)

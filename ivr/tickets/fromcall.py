@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
+from ivr.agi.outcome import Outcome
 from ivr.calendar.deadlines import DeadlineClock
 from ivr.router.decide import CallFacts
 from ivr.router.plan import Plan
@@ -99,8 +100,10 @@ def _last_queue(endings: list[TraceEntry]) -> str:
 def _outcome(executor: PlanExecutor, answered: list[TraceEntry]) -> StubOutcome:
     match executor.result:
         case CallResult.ANSWERED:
+            # The department's retained seat answered, or the 12345 agent handed the caller on (linkage).
             seat = bool(answered) and answered[-1].what.startswith("dial:")
-            return StubOutcome.TRANSFERRED if seat else StubOutcome.ANSWERED
+            handed_on = bool(answered) and answered[-1].outcome is Outcome.ANSWERED_TRANSFERRED
+            return StubOutcome.TRANSFERRED if seat or handed_on else StubOutcome.ANSWERED
         case CallResult.ABANDONED:
             return StubOutcome.ABANDONED
         case CallResult.HUNG_UP_IN_PROMPT:

@@ -22,7 +22,7 @@ class StubOutcome(StrEnum):
 
     IN_PROGRESS = "in-progress"  # written at the start of the call; the engine has not finished it
     ANSWERED = "answered"  # a 12345 agent (or an expert seat) answered
-    TRANSFERRED = "transferred"  # the department's retained seat answered
+    TRANSFERRED = "transferred"  # the department's retained seat answered, or the agent handed the caller on
     ABANDONED = "abandoned"  # the caller hung up while waiting for a person
     HUNG_UP_IN_PROMPT = "hung-up-in-prompt"  # the caller hung up before being connected
     INSTRUCTED = "instructed"  # nobody could answer: the caller heard the final instruction

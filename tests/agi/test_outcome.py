@@ -22,6 +22,11 @@ ROWS = [
     ("Queue", 0, "SOMETHINGNEW", "", "", False, Outcome.QUEUE_FAILED),  # a status not listed: next step
     ("Queue", 0, "TIMEOUT", "TRUE", "", True, Outcome.ABANDONED),  # timed out, then the caller hung up
     ("Queue", None, "", "", "", False, Outcome.QUEUE_FAILED),  # EXEC answered 520/510: next step
+    # Asterisk 22's Queue() sets ANSWEREDTIME=0 whenever it ends unanswered (seen on a real switch):
+    ("Queue", 0, "TIMEOUT", "TRUE", "0", False, Outcome.QUEUE_FAILED),
+    ("Queue", 0, "LEAVEEMPTY", "TRUE", "0", False, Outcome.QUEUE_FAILED),
+    ("Queue", -1, "", "TRUE", "0", True, Outcome.ABANDONED),  # the caller gave up: no MEMBERINTERFACE
+    ("Queue", 0, "SOMETHINGNEW", "", "0", False, Outcome.QUEUE_FAILED),
     ("Dial", 0, "BUSY", "", "", False, Outcome.SEAT_FAILED),  # agi-03
     ("Dial", 0, "NOANSWER", "", "", False, Outcome.SEAT_FAILED),  # agi-03
     ("Dial", 0, "CONGESTION", "", "", False, Outcome.SEAT_FAILED),  # agi-03
@@ -41,12 +46,37 @@ def test_outcome_table(app, result, status, abandoned, answered, hangup, expecte
     assert decide(Ending(app, result, status, abandoned, answered, hangup)) is expected
 
 
+@pytest.mark.parametrize(
+    ("hangup", "expected"), [(False, Outcome.ANSWERED_AGENT_HUNG_UP), (True, Outcome.ANSWERED_CALLER_HUNG_UP)]
+)
+def test_a_conversation_under_a_second_is_answered_by_its_agent(hangup, expected):
+    """ANSWEREDTIME is whole seconds, so a conversation under one reads 0 too; MEMBERINTERFACE says who took it."""
+    assert decide(Ending("Queue", -1, "", "", "0", hangup, "Local/8001@agents/n")) is expected
+
+
+AGENT = "Local/8001@agents/n"
+
+
+@pytest.mark.parametrize(
+    "hung_up",
+    [Ending("Queue", 0, "CONTINUE", "", "3", True, AGENT), Ending("Queue", -1, "", "", "3", True, AGENT)],
+    ids=["with-c", "without-c"],
+)
+def test_an_agents_blind_transfer_is_told_from_a_caller_hanging_up(hung_up):
+    """As a real Asterisk 22 ended the Queue of a caller the agent sent to 110 with `#110`: EXEC 0, no QUEUESTATUS,
+    ANSWEREDTIME=0, the agent in MEMBERINTERFACE, then the HANGUP of the async goto. A hang-up in the conversation
+    returns -1, or CONTINUE with `c` (tests/asterisk/test_queues.py judges both by queue_log and AgentComplete)."""
+    assert decide(Ending("Queue", 0, "", "", "0", True, AGENT)) is Outcome.ANSWERED_TRANSFERRED
+    assert decide(hung_up) is Outcome.ANSWERED_CALLER_HUNG_UP
+
+
 def test_only_failures_go_on_to_the_next_step():
     assert {o for o in Outcome if o.next_step} == {Outcome.QUEUE_FAILED, Outcome.SEAT_FAILED}
     assert {o for o in Outcome if o.answered} == {
         Outcome.ANSWERED_AGENT_HUNG_UP,
         Outcome.ANSWERED_CALLER_HUNG_UP,
         Outcome.ANSWERED_CONTINUE,
+        Outcome.ANSWERED_TRANSFERRED,
     }
 
 

@@ -14,6 +14,8 @@ import pytest
 from ivr.agi.simulator import AsteriskSimulator, DialBehaviour, QueueBehaviour, SimulatedCall
 from ivr.rules.loader import load_rules
 from ivr.serve.callclient import call_engine
+from ivr.tickets.store import Query, open_store
+from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT, SHIPPED_RULES
 from tests.serve.engine import copy_rules, start_engine
 
@@ -228,3 +230,10 @@ def test_sigterm_lets_calls_finish_then_closes_them(tmp_path):
     sock.close()
     assert other.process.wait(timeout=30) == 0
     assert "stopped with 1 sessions still open" in other.log_text()
+    # The closed session still logged its call and wrote its closing stub before the engine exited.
+    assert "result=unfinished stage=queue:hotline-12345" in other.log_text()
+    store = open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    try:
+        assert [stub.outcome for stub in store.find(Query())] == [StubOutcome.UNFINISHED]
+    finally:
+        store.close()
