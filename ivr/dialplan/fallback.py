@@ -4,9 +4,10 @@
 - unset: the whole static plan: Answer(), the line's prompts for the moment of the call, its queue or seat, and
   the fallbacks after them.
 - `prompt`, or a stage not on this line's chain: the line's queue or seat and its fallbacks, without the prompts.
-- `queue:NAME` / `dial:SEAT`: answered (ANSWEREDTIME, CONTINUE, ANSWER): hang up; a failure status of the outcome
-  table: the step after it; no status (the engine died before the Queue or Dial started) or one the table does
-  not know: that queue or seat again, then the steps after it.
+- `queue:NAME` / `dial:SEAT`: a failure status of the outcome table: the step after it (whatever ANSWEREDTIME
+  says: Queue() sets it to 0 on a timeout); answered (ANSWEREDTIME, CONTINUE, ANSWER): hang up; no status (the
+  engine died before the Queue or Dial started) or one the table does not know: that queue or seat again, then
+  the steps after it.
 
 Every case but `done` raises `UserEvent(IvrFallback)` and marks CDR(userfield) `fallback=STAGE`, so the monitor
 can make the ticket stub the engine did not. The channel variables are the router's own SetVariable steps, so the
@@ -95,9 +96,15 @@ def _resume_at(conf: Conf, rules: Rules, name: str) -> None:
         assert isinstance(destination, Seat)
         answered = '"${ANSWEREDTIME}" != "" | "${DIALSTATUS}" = "ANSWER"'
         status, failures = "DIALSTATUS", SEAT_FAILURES
-    conf.same(f"GotoIf($[{answered}]?end)", label=f"at-{name}")
+    # The failure status first: Asterisk 22's Queue() sets ANSWEREDTIME to 0 when nobody answered (TIMEOUT,
+    # LEAVEEMPTY; apps/app_queue.c at `stop:`), so ANSWEREDTIME alone would hang up a caller still waiting.
     listed = "|".join(sorted(failures))
-    conf.same(f'GotoIf($["${{{status}}}" =~ "^({listed})$"]?{context},s,failed)', note="failed: the next step")
+    conf.same(
+        f'GotoIf($["${{{status}}}" =~ "^({listed})$"]?{context},s,failed)',
+        label=f"at-{name}",
+        note="failed: the next step",
+    )
+    conf.same(f"GotoIf($[{answered}]?end)")
     conf.same(f"Goto({context},s,1)", note="it never started (the engine died first), or an unknown status: again")
 
 

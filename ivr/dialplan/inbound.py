@@ -79,9 +79,17 @@ def write_engine(conf: Conf, rules: Rules) -> None:
         "The engine, one FastAGI session per call: ARG1 is the number as delivered, ARG2 the trunk (or empty).\n"
         "IVR_STAGE is cleared first, so a stage the fallback reads is always this call's. TRANSFER_CONTEXT is\n"
         "inherited by the agent's channel: a transfer from the phone or with the blind-transfer key goes to the\n"
-        "linkage context. Return() also after a failed connect (AGISTATUS=FAILURE): the fallback takes over.",
+        "linkage context. After the key the agent hears the dial tone and keys the number: no announcement, so\n"
+        "the transfer needs none of Asterisk's English sounds. Return() also after a failed connect\n"
+        "(AGISTATUS=FAILURE): the fallback takes over.",
     )
     conf.exten("s", "Set(IVR_STAGE=)")
     conf.same(f"Set(__TRANSFER_CONTEXT={names.LINKAGE})")
+    # features.conf's transferannouncesound (pbx-transfer) is played to the agent after the blind-transfer key; a
+    # host without Asterisk's core sounds has no such file, and then bridge_basic.c's grab_transfer() gives the
+    # transfer up at once (on a real Asterisk the caller stayed with the agent). FEATURE() set on the caller's
+    # channel, with inherit, is copied to the agent's channel when app_queue rings it.
+    conf.same("Set(FEATURE(transferannouncesound)=)")
+    conf.same("Set(FEATURE(inherit)=yes)")
     conf.same(f"AGI({rules.engine.agi_url}/route,${{ARG1}},${{ARG2}})")
     conf.same("Return()")

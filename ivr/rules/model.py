@@ -169,6 +169,8 @@ class Line:
 RATING_PROMPTS = ("rating", "rating-thanks")
 # Played to a citizen who answers an automatic call-back, before the agent speaks: who calls, and why.
 CALLBACK_PROMPT = "callback-greeting"
+# Played every so often to a caller waiting in a queue, between the music on hold (the generated queues.conf).
+COMFORT_PROMPT = "queue-comfort"
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,27 @@ through the generated extensions and see where the caller ends up. An ini parser
 
 What it models, as Asterisk 22 does it:
 - `exten => NAME,1[(label)],App(data)` and ` same => n[(label)],App(data)`; `;` starts a comment, `\\;` is a `;`;
-- extension lookup: an exact name first, then a pattern (`_`, X Z N [..] . !); two patterns matching the same
-  number is an error here (the generator must never rely on Asterisk's tie-break);
-- `${VAR}`, `${FUNC(args)}` (FILTER, and CHANNEL/CDR/CALLERID as plain values) and `$[...]` with `|`, `&`, the
-  comparisons and `=~` (regex; the first group's text when it has one), numbers compared as numbers;
+- extension lookup: an exact name first, then a pattern (`_`, X Z N [..] . !), a '-' ignored in both the name
+  and the number dialled; two patterns matching the same number is an error here (the generator must never
+  rely on Asterisk's tie-break);
+- `${VAR}`, `${FUNC(args)}` (FILTER, and CHANNEL/CDR/CALLERID as plain values; CHANNEL(language) is `en` until
+  set, asterisk.conf's defaultlanguage) and `$[...]` as main/ast_expr2.y has it: a quoted string keeps its quotes
+  and is compared as a string, so `"10" > "9"` is 0 and `"a" = a` is 0, while bare numbers are compared as
+  numbers; `=~` is a search that need not start at the beginning (the first group's text when that group took
+  part, else the length matched); `|` and `&` treat only the empty string and zero as false, so `""` is true;
+- GotoIf's condition as pbx_checkcondition reads it: empty is false, a leading integer (after blanks) is itself,
+  any other text, blanks included, is true;
 - Answer, Set, Goto, GotoIf, GotoIfTime (end minute included, weekday ranges, a time zone), Gosub/Return with
   ARGn, AGI (the world decides: variables it leaves, AGISTATUS, or a hang-up), Playback (in the channel's
-  language), Queue and Dial (answered: the caller is hung up when the person is, as without `c`/`g`; otherwise
-  the status and the next priority), UserEvent, Hangup;
+  language; it answers a channel that is not up yet), Queue and Dial (answered: the caller is hung up when the
+  person is, as without `c`/`g`; otherwise the status and the next priority), UserEvent, Hangup;
 - a Goto to a context the file does not have ends the run there (the emergency and outbound contexts); an
   unknown extension in a known context goes to its `i`; running past an extension's last priority hangs up.
+
+Every priority run is kept in `Call.trace` as Asterisk announces it in its AMI Newexten event (context, the
+extension dialled, priority number, application, data after substitution, whether the channel was up), so a
+test can put the same case to a real Asterisk and compare the two paths step by step
+(tests/asterisk/test_interpreter_vs_switch.py).
 """
 
 from __future__ import annotations
@@ -40,7 +51,15 @@ APPLICATIONS = {
     "Dial": "app_dial",
     "UserEvent": "app_userevent",
 }
-FUNCTIONS = {"FILTER": "func_strings", "CHANNEL": "func_channel", "CDR": "func_cdr", "CALLERID": "func_callerid"}
+FUNCTIONS = {
+    "FILTER": "func_strings",
+    "CHANNEL": "func_channel",
+    "CDR": "func_cdr",
+    "CALLERID": "func_callerid",
+    "FEATURE": "core",  # main/features_config.c; Set() only: the interpreter keeps it as a plain value
+}
+# Queue() results of a caller who never joined (join_queue refused): no ANSWEREDTIME is set.
+QUEUE_NOT_JOINED = frozenset({"FULL", "JOINEMPTY", "JOINUNAVAIL"})
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 MAX_STEPS = 2000
 
@@ -87,11 +106,16 @@ class Dialplan:
         return plan
 
     def find(self, context: str, exten: str) -> str | None:
-        """The extension Asterisk runs for `exten` in `context`: the exact name first, then the one pattern."""
+        """The extension Asterisk runs for `exten` in `context`: the exact name first, then the one pattern. A '-'
+        counts for nothing on either side (pbx.c's ext_cmp_exten: "eye candy fluff"): 0871-110 is 0871110."""
         extensions = self.contexts[context]
-        if exten in extensions:
-            return exten
-        matching = [name for name in extensions if name.startswith("_") and _pattern(name).fullmatch(exten)]
+        bare = exten.replace("-", "")
+        exact = [name for name in extensions if not name.startswith("_") and name.replace("-", "") == bare]
+        if len(exact) > 1:
+            raise DialplanError(f"{exten!r} in {context} is several extensions: {exact}")
+        if exact:
+            return exact[0]
+        matching = [name for name in extensions if name.startswith("_") and _pattern(name).fullmatch(bare)]
         if len(matching) > 1:
             raise DialplanError(f"{exten!r} in {context} matches several patterns: {matching}")
         return matching[0] if matching else None
@@ -118,7 +142,7 @@ def _pattern(name: str) -> re.Pattern[str]:
             end = chars.index("]", i)
             out += "[" + chars[i + 1 : end] + "]"
             i = end
-        else:
+        elif c != "-":
             out += {"X": "[0-9]", "Z": "[1-9]", "N": "[2-9]", ".": ".+", "!": ".*"}.get(c, re.escape(c))
         i += 1
     return re.compile(out)
@@ -164,6 +188,19 @@ class Event:
     detail: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Step:
+    """One priority as it starts: what Asterisk's Newexten event says (Context, Extension, Priority, Application,
+    AppData) and whether the channel was answered by then (its ChannelState)."""
+
+    context: str
+    exten: str
+    priority: int
+    app: str
+    data: str
+    up: bool
+
+
 @dataclass
 class Call:
     """What happened: the events in order, and how the run ended: `hangup`, `person` (a queue or seat answered),
@@ -171,6 +208,7 @@ class Call:
     `fell-off` (ran past the end of an extension) or `invalid` (no extension and no `i`)."""
 
     events: list[Event] = field(default_factory=list)
+    trace: list[Step] = field(default_factory=list)
     ending: str = ""
     where: tuple[str, str] = ("", "")
     channel: Channel = field(default_factory=Channel)
@@ -217,7 +255,9 @@ class _Run:
                 return self.call
             priority = priorities[self.index]
             self.index += 1
-            self._execute(priority.app, self.substitute(priority.data))
+            data = self.substitute(priority.data)
+            self.call.trace.append(Step(self.context, self.exten, self.index, priority.app, data, self.ch.answered))
+            self._execute(priority.app, data)
         raise DialplanError(f"no end after {MAX_STEPS} priorities: a loop")
 
     # --- jumps ------------------------------------------------------------------------------------------------
@@ -292,6 +332,7 @@ class _Run:
             if not self.ch.alive:
                 self.call.ending = "gone"  # AGI returns -1: only the h extension would run
         elif app == "Playback":
+            self.ch.answered = True  # app_playback answers first unless told `noanswer`
             self.call.events.append(Event("play", data, (self.ch.language,)))
         elif app == "Queue":
             name, options, _, _, timeout = [*data.split(","), "", "", "", ""][:5]
@@ -314,12 +355,23 @@ class _Run:
         self._target(",".join(parts))
 
     def _connect(self, kind: str, name: str, detail: tuple[str, ...], result: str, status: str) -> None:
+        """Queue and Dial clear ANSWEREDTIME as they start (Dial its DIALSTATUS too, and sets ANSWER once the person
+        hangs up); a caller who joined the queue and left it unanswered gets ANSWEREDTIME=0 (app_queue.c at
+        `stop:`), one who never joined only the status."""
         self.call.events.append(Event(kind, name, (*detail, result)))
+        v = self.ch.variables
+        v["ANSWEREDTIME"] = ""
+        if kind == "dial":
+            v["DIALSTATUS"] = ""
         if result == "ANSWER":
-            self.ch.variables["ANSWEREDTIME"] = "5"
+            v["ANSWEREDTIME"] = "5"
+            if kind == "dial":
+                v["DIALSTATUS"] = "ANSWER"
             self.call.ending = "person"
-        else:
-            self.ch.variables[status] = result
+            return
+        v[status] = result
+        if kind == "queue" and result not in QUEUE_NOT_JOINED:
+            v["ANSWEREDTIME"] = "0"
 
     # --- substitution -----------------------------------------------------------------------------------------
 
@@ -345,6 +397,8 @@ class _Run:
             if function == "FILTER":
                 allowed, _, value = argument.partition(",")
                 return "".join(c for c in value if c in allowed)
+            if name == "CHANNEL(language)":
+                return self.ch.language
             return self.ch.variables.get(name, "")
         if name == "EXTEN":
             return self.exten
@@ -375,7 +429,36 @@ def _split_args(text: str) -> list[str]:
 
 # --- $[...] expressions -----------------------------------------------------------------------------------------
 
-_TOKEN = re.compile(r'\s*(?:"([^"]*)"|(=~|!=|>=|<=|[=<>|&()])|([^\s"=<>|&()!]+))')
+# ast_expr2.fl's tokens: a quoted string (kept with its quotes), an operator, a number, or a bare word; a number
+# followed by word characters is a word (flex takes the longest match).
+_WORD = r"[A-Za-z0-9.';\\_^#@\x80-\U0010ffff]"
+_TOKEN = re.compile(rf'\s*(?:("[^"]*")|(=~|!=|>=|<=|[=<>|&()])|([0-9]+(?:\.[0-9]+)?(?!{_WORD}))|({_WORD}+))')
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A value as ast_expr2.y holds it: `number` (a result), `numeric` (digits as written) or `string`."""
+
+    kind: str
+    text: str
+
+    @classmethod
+    def of_number(cls, number: float) -> _Value:
+        return cls("number", f"{number:.18g}")
+
+    @classmethod
+    def made(cls, text: str) -> _Value:
+        """make_str: digits (a leading '-' or '.' allowed) are a numeric string, anything else a string."""
+        numeric = bool(text) and (text[0].isdigit() or text[0] in "-.") and all(c.isdigit() or c == "." for c in text)
+        return cls("numeric" if numeric else "string", text)
+
+    def is_false(self) -> bool:
+        """is_zero_or_null: an empty string, or a number (or numeric string) equal to zero."""
+        return self.text == "" or (self.kind != "string" and float(self.text) == 0)
+
+    def converted(self) -> _Value:
+        """is_zero_or_null turns a numeric string into a number as it looks at it."""
+        return _Value.of_number(float(self.text)) if self.kind == "numeric" else self
 
 
 def evaluate(expression: str) -> str:
@@ -385,62 +468,84 @@ def evaluate(expression: str) -> str:
         match = _TOKEN.match(expression, at)
         if match is None:
             raise DialplanError(f"expression not understood: {expression!r}")
-        quoted, operator, word = match.groups()
-        tokens.append(("op", operator) if operator else ("value", quoted if quoted is not None else word))
+        quoted, operator, number, word = match.groups()
+        if operator:
+            tokens.append(("op", operator))
+        else:
+            tokens.append(("numeric", number) if number else ("string", quoted or word))
         at = match.end()
     value, rest = _or(tokens)
     if rest:
         raise DialplanError(f"expression not understood: {expression!r}")
-    return value
+    return value.text
 
 
-def _truthy(value: str) -> bool:
-    return value not in ("", "0")
+Tokens = list[tuple[str, str]]
 
 
-def _or(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+def _or(tokens: Tokens) -> tuple[_Value, Tokens]:
     left, tokens = _and(tokens)
     while tokens and tokens[0] == ("op", "|"):
         right, tokens = _and(tokens[1:])
-        left = left if _truthy(left) else right
+        left = right if left.is_false() else left.converted()
     return left, tokens
 
 
-def _and(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+def _and(tokens: Tokens) -> tuple[_Value, Tokens]:
     left, tokens = _compare(tokens)
     while tokens and tokens[0] == ("op", "&"):
         right, tokens = _compare(tokens[1:])
-        left = left if _truthy(left) and _truthy(right) else "0"
+        left = _Value.of_number(0) if left.is_false() or right.is_false() else left.converted()
     return left, tokens
 
 
-def _compare(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
-    left, tokens = _term(tokens)
-    if tokens and tokens[0][0] == "op" and tokens[0][1] in ("=", "!=", "<", ">", "<=", ">=", "=~"):
+_COMPARISONS: dict[str, Callable[[int], bool]] = {
+    "=": lambda c: c == 0,
+    "!=": lambda c: c != 0,
+    "<": lambda c: c < 0,
+    ">": lambda c: c > 0,
+    "<=": lambda c: c <= 0,
+    ">=": lambda c: c >= 0,
+}
+
+
+def _compare(tokens: Tokens) -> tuple[_Value, Tokens]:
+    """The comparisons, left to right: as strings (strcoll) when either side is a string, else as numbers."""
+    left, tokens = _match(tokens)
+    while tokens and tokens[0][0] == "op" and tokens[0][1] in _COMPARISONS:
         operator = tokens[0][1]
-        right, tokens = _term(tokens[1:])
-        if operator == "=~":
-            found = re.search(right, left)
-            if re.compile(right).groups:
-                return (found.group(1) or "") if found else "", tokens
-            return str(len(found.group(0)) if found else 0), tokens
-        a: str | int = left
-        b: str | int = right
-        if re.fullmatch(r"-?\d+", left) and re.fullmatch(r"-?\d+", right):
-            a, b = int(left), int(right)
-        result = {
-            "=": a == b,
-            "!=": a != b,
-            "<": a < b,  # type: ignore[operator]
-            ">": a > b,  # type: ignore[operator]
-            "<=": a <= b,  # type: ignore[operator]
-            ">=": a >= b,  # type: ignore[operator]
-        }[operator]
-        return ("1" if result else "0"), tokens
+        right, tokens = _match(tokens[1:])
+        if "string" in (left.kind, right.kind):
+            order = (left.text > right.text) - (left.text < right.text)
+        else:
+            a, b = float(left.text), float(right.text)
+            order = (a > b) - (a < b)
+        left = _Value.of_number(1 if _COMPARISONS[operator](order) else 0)
     return left, tokens
 
 
-def _term(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
+def _match(tokens: Tokens) -> tuple[_Value, Tokens]:
+    """op_eqtilde: both sides without their quotes, the pattern searched for anywhere in the text."""
+    left, tokens = _term(tokens)
+    while tokens and tokens[0] == ("op", "=~"):
+        right, tokens = _term(tokens[1:])
+        pattern = re.compile(_unquoted(right.text))
+        found = pattern.search(_unquoted(left.text))
+        if found and pattern.groups and found.start(1) >= 0:
+            left = _Value.made(found.group(1))
+        elif found:
+            left = _Value.of_number(found.end() - found.start())
+        else:
+            left = _Value.made("") if pattern.groups else _Value.of_number(0)
+    return left, tokens
+
+
+def _unquoted(text: str) -> str:
+    """strip_quotes: a value that starts and ends with a quote loses every quote in it."""
+    return text.replace('"', "") if len(text) >= 2 and text[0] == text[-1] == '"' else text
+
+
+def _term(tokens: Tokens) -> tuple[_Value, Tokens]:
     if not tokens:
         raise DialplanError("expression ends too early")
     kind, value = tokens[0]
@@ -449,17 +554,17 @@ def _term(tokens: list[tuple[str, str]]) -> tuple[str, list[tuple[str, str]]]:
         if not rest or rest[0] != ("op", ")"):
             raise DialplanError("unbalanced parentheses in an expression")
         return inner, rest[1:]
-    if kind != "value":
+    if kind == "op":
         raise DialplanError(f"unexpected {value!r} in an expression")
-    return value, tokens[1:]
+    return _Value(kind, value), tokens[1:]
 
 
 def _check(condition: str) -> bool:
-    """pbx_checkcondition: empty is false, a leading integer is itself, any other text is true."""
-    condition = condition.strip()
+    """pbx_checkcondition: empty is false, an integer sscanf reads (blanks first allowed) is itself, any other
+    text (blanks only included) is true."""
     if not condition:
         return False
-    number = re.match(r"[+-]?\d+", condition)
+    number = re.match(r"\s*[+-]?\d+", condition)
     return int(number.group(0)) != 0 if number else True
 
 

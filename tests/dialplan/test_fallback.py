@@ -61,6 +61,8 @@ def stages(rules: Rules) -> list[tuple[str, str, dict[str, str]]]:
             else ("DIALSTATUS", SEAT_FAILURES, "ANSWER")
         )
         cases += [(stage, "failed", {status: failure}) for failure in sorted(failures)]
+        if name in rules.queues:  # Queue() leaves ANSWEREDTIME=0 when nobody answered (TIMEOUT, LEAVEEMPTY)
+            cases += [(stage, "failed", {status: "TIMEOUT", "ANSWEREDTIME": "0"})]
         cases += [
             (stage, "again", {}),
             (stage, "again", {status: UNLISTED}),

@@ -127,11 +127,17 @@ def test_queues_have_call_centre_settings_not_asterisks_defaults():
     assert sections["general(+)"] == {"persistentmembers": "yes"}
     template = sections["ivr-queue(!)"]
     assert template["ringinuse"] == "no"
+    # Asterisk's default autofill=no rings for the first caller only: the others wait while agents are free.
+    assert template["autofill"] == "yes"
     assert template["servicelevel"] == "15"
     assert template["setinterfacevar"] == "yes"
     assert template["musicclass"] == "default"
     assert template["announce-position"] == "no" and template["announce-frequency"] == "0"
-    assert template["periodic-announce-frequency"] == "0" and template["announce-holdtime"] == "no"
+    assert template["announce-holdtime"] == "no"
+    # The caller waiting hears the comfort prompt between the music, at the head of the queue too (app_queue's
+    # announce-to-first-user): the manifest's queue-comfort, which the README says the queues play.
+    assert template["periodic-announce"] == "queue-comfort" and template["announce-to-first-user"] == "yes"
+    assert int(template["periodic-announce-frequency"]) > 0
     # An agent whose phone is off (unavailable) or who is paused does not count: Queue() returns JOINEMPTY at once
     # when nobody could answer, so the router's fallback runs at 3 a.m. instead of a 600 s wait.
     for option in ("joinempty", "leavewhenempty"):
@@ -149,9 +155,12 @@ def test_the_monitors_ami_user_is_read_only_local_and_has_no_secret_in_the_file(
     assert user["deny"] == "0.0.0.0/0.0.0.0" and user["permit"] == "127.0.0.1/255.255.255.255"
     assert set(user["read"].split(",")) == {"system", "call", "agent", "user"}
     assert user["write"] == "reporting"  # no originate, command, config or system
-    assert user["channelvars"] == "IVR_LINE,TICKET_ID"
+    # Asterisk 22 reads channelvars in [general] only (main/manager.c): added to the admin's own [general].
+    assert "channelvars" not in user
+    assert _sections(text)["general(+)"] == {"channelvars": "IVR_LINE,TICKET_ID"}
+    assert text.index("[general](+)") < text.index("[ivr-monitor]")
     filters = re.findall(r"^eventfilter\(action\(include\),name\((\w+)\)\) =$", text, re.MULTILINE)
-    assert {"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "UserEvent"} <= set(filters)
+    assert {"QueueCallerJoin", "QueueCallerAbandon", "AgentConnect", "UserEvent", "OriginateResponse"} <= set(filters)
     for name, text_ in FILES.items():
         assert "labpass" not in text_ and not re.search(r"^\s*secret\s*=", text_, re.MULTILINE), name
 

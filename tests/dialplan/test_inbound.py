@@ -108,7 +108,13 @@ def test_the_trunk_argument_names_the_trunk_whose_prefixes_apply():
 def test_the_engine_is_given_the_number_and_the_stage_is_cleared_before():
     call = dial("12396", None)
     sets = [(event.name, event.detail[0]) for event in call.events[: call.events.index(call.of("agi")[0])]]
-    assert sets == [("IVR_STAGE", ""), ("__TRANSFER_CONTEXT", names.LINKAGE)]
+    assert sets == [
+        ("IVR_STAGE", ""),
+        ("__TRANSFER_CONTEXT", names.LINKAGE),
+        # the blind-transfer key needs no pbx-transfer sound (the agent's channel inherits it from the caller's)
+        ("FEATURE(transferannouncesound)", ""),
+        ("FEATURE(inherit)", "yes"),
+    ]
 
 
 def test_a_hagi_url_spreads_calls_over_the_engines_the_srv_records_name(write_rules):

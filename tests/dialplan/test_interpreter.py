@@ -71,7 +71,24 @@ def test_gotoiftime_counts_the_end_minute_in_and_uses_the_zone(local, open_):
         ('"a" != "" & "b" = "c"', "0"),
         ("1638288000 >= 1638287999", "1"),
         ('"queue:x" = "queue:x"', "1"),
+        # As the real switch evaluates them (tests/asterisk/test_interpreter_vs_switch.py):
+        ('"xTIMEOUT" =~ "TIMEOUT"', "7"),
+        ('"b" =~ "(a)|b"', "1"),
+        ('"10" > "9"', "0"),
+        ("9.5 > 10", "0"),
+        ('"a" = a', "0"),
+        ('"abc"', '"abc"'),
+        ('"" | x', '""'),
+        ("05 | x", "5"),
+        ('"a" = "a" = 1', "1"),
     ],
 )
 def test_expressions(expression, value):
     assert evaluate(expression) == value
+
+
+def test_a_dash_counts_for_nothing_in_a_number_and_blanks_are_a_true_condition():
+    plan = Dialplan.parse("[c]\nexten => 0871110,1,Set(X=1)\nexten => _X.,1,GotoIf( ?yes)\n same => n(yes),Hangup()\n")
+    assert plan.find("c", "0871-1-10") == "0871110"
+    call = run(plan, "c", "5-5", World(0))
+    assert [step.data for step in call.trace] == [" ?yes", ""] and call.ending == "hangup"
