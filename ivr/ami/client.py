@@ -13,17 +13,22 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from twisted.internet import task
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Protocol, ReconnectingClientFactory
 from twisted.python.failure import Failure
 
-from ivr.ami.board import CallbackEnded, Fact, QueueBoard
+from ivr.ami.board import CallbackEnded, Fact, QueueBoard, channel_variable
 from ivr.ami.protocol import ActionTracker, AmiParser, AmiProtocolError, Banner, Completed, Message, format_action
 from ivr.secrets import secret_from_environment
 
 log = logging.getLogger("ivr.ami")
+# A link that dies without a FIN or RST (a cable pulled, a firewall dropping state, a host gone) looks idle, and a
+# queue may be quiet for minutes: a Ping every PING_SECONDS that is still unanswered at the next one drops the
+# session, so the board says the link is down instead of showing callers long gone.
+PING_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -52,6 +57,10 @@ class AmiSession(Protocol):
         self.parser = AmiParser()
         self.tracker = ActionTracker()
         self.logged_in = False
+        self.lines_asked: dict[str, str] = {}  # Getvar ActionID -> uniqueid of a waiting caller
+        self.pinger = task.LoopingCall(self._ping)
+        self.pinger.clock = monitor.clock
+        self.ping_unanswered = ""  # the ActionID of the last Ping while no answer has come
 
     def send(self, action: str, fields: list[tuple[str, str]] | None = None) -> str:
         action_id = self.monitor.next_action_id(action)
@@ -92,21 +101,52 @@ class AmiSession(Protocol):
                 self.monitor.session = self
                 self.monitor.link_up()
                 self.send("QueueStatus")
+                self.pinger.start(PING_SECONDS, now=False)
             else:
                 self.monitor.login_refused(answer.response.get("Message") or "refused")
                 self.transport.loseConnection()
         elif action == "queuestatus":
             for item in answer.items:
                 self.monitor.board.apply(item, self.monitor.clock.seconds())
+                if item.event == "QueueEntry" and not channel_variable(item, "IVR_LINE"):
+                    self._ask_line(item)
             self.monitor.board.finish_snapshot()
             self.monitor.snapshots += 1
+        elif action == "getvar":
+            self._line_answered(answer)
+        elif action == "ping":
+            self.ping_unanswered = ""
         elif action == "originate" and not answer.ok:
             # Refused outright (e.g. "Permission denied": the AMI user lacks `originate`): no OriginateResponse
             # will follow, so the attempt ends here.
             why = answer.response.get("Message") or answer.response.response or "refused"
             self.monitor.facts([CallbackEnded(answer.action_id, "", f"REFUSED {why}")])
 
+    def _ask_line(self, entry: Message) -> None:
+        """QueueStatus's QueueEntry carries no channelvars (apps/app_queue.c, manager_queues_status): a caller
+        who joined before this session (a monitor restarted, a link back up) would show without the original
+        line. Getvar asks the caller's channel for it (class call or reporting: the user's write = reporting)."""
+        channel, uniqueid = entry.get("Channel") or "", entry.get("Uniqueid") or ""
+        if channel and uniqueid:
+            self.lines_asked[self.send("Getvar", [("Channel", channel), ("Variable", "IVR_LINE")])] = uniqueid
+
+    def _line_answered(self, answer: Completed) -> None:
+        uniqueid = self.lines_asked.pop(answer.action_id, "")
+        caller = self.monitor.board.callers.get(uniqueid)
+        line = answer.response.get("Value") or ""
+        if answer.ok and caller is not None and line and not caller.line:
+            self.monitor.board.callers[uniqueid] = replace(caller, line=line)
+
+    def _ping(self) -> None:
+        if self.ping_unanswered:
+            self.monitor.link_down(f"no answer from Asterisk for {PING_SECONDS:.0f} s")
+            self.transport.abortConnection()
+            return
+        self.ping_unanswered = self.send("Ping")
+
     def connectionLost(self, reason: Failure | None = None) -> None:
+        if self.pinger.running:
+            self.pinger.stop()
         if self.monitor.session is self:
             self.monitor.session = None
         if self.monitor.up:  # else the link is already down, for a reason worth keeping (shutdown, refusal)

@@ -8,7 +8,9 @@ they are waiting for), showing the agent "回拨 TICKET LINE"; once an agent ans
 rings the citizen presenting 12345, and its `h` extension reports DIALSTATUS in UserEvent(IvrCallback). Each
 attempt is stored on the stub when it ends (OriginateResponse Failure: no agent took it; or the citizen's
 DIALSTATUS), so the list, the attempt cap and the windows hold across monitors and restarts. A call being
-originated is not originated again while it is in flight (the queue's wait, then the ring).
+originated is not originated again while it is in flight (the queue's wait, then the ring). While it waits in the
+queue it holds a free agent; once an agent answers it (AgentConnect of its queued half, whose uniqueid follows
+from the Originate's ChannelId), the board counts that agent busy, and the attempt no longer holds another one.
 
 The rules are asked afresh at each check, so a reload that turns `callbacks.automatic` on or off, or changes the
 hours or the queue, counts from the next check; a check under way, and the calls it originates, keep the rules it
@@ -17,9 +19,10 @@ began with (the entries were chosen by them).
 
 from __future__ import annotations
 
+import itertools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,7 +30,7 @@ from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IReactorTime
 
-from ivr.ami.board import CallbackEnded, Fact, MemberState
+from ivr.ami.board import Answered, CallbackEnded, Fact, MemberState
 from ivr.ami.client import AmiMonitor
 from ivr.ami.recorder import Recorder
 from ivr.privacy import mask_number
@@ -57,12 +60,16 @@ def agent_wait_seconds(rules: Rules) -> int:
     return rules.queues[rules.callbacks.queue].timeout + ORIGINATE_MARGIN_SECONDS
 
 
-def originate_fields(entry: Callback, rules: Rules) -> list[tuple[str, str]]:
-    """The Originate action's fields for one call-back (ActionID added by the session)."""
+def originate_fields(entry: Callback, rules: Rules, channel_id: str = "") -> list[tuple[str, str]]:
+    """The Originate action's fields for one call-back (ActionID added by the session). `channel_id`: the uniqueid
+    of the Local channel's ;1 half (Asterisk's own when empty); its ;2 half, the one waiting in the queue, is
+    `channel_id;2` (main/core_unreal.c, ast_unreal_new_channels)."""
     settings = rules.callbacks
     stub = entry.stub
+    named = [("ChannelId", channel_id)] if channel_id else []
     return [
         ("Channel", f"Local/{EXTENSION}@{CONTEXT}"),
+        *named,
         ("Context", DIAL_CONTEXT),
         ("Exten", entry.number),
         ("Priority", "1"),
@@ -81,6 +88,8 @@ class _Attempt:
 
     stub: Stub
     sent_at: float  # reactor seconds
+    queued: str  # the uniqueid of its half waiting in the queue
+    connected: bool = False  # an agent answered it: that agent is busy on the board
 
 
 class Dialler:
@@ -100,6 +109,7 @@ class Dialler:
         self._automatic = rules().callbacks.automatic
         self._in_flight: dict[str, _Attempt] = {}  # by ActionID
         self._checking = False
+        self._ids = itertools.count(int(clock.seconds() * 1000))  # unique across this monitor's restarts
         self.clock = clock
         self._loop = task.LoopingCall(self.check)
         self._loop.clock = clock
@@ -131,7 +141,8 @@ class Dialler:
         if not settings.hours.is_open(now):
             return
         queue = rules.queues[settings.queue].queue
-        free = self.monitor.board.staff(queue)[MemberState.FREE] - len(self._in_flight)
+        waiting = [attempt for attempt in self._in_flight.values() if not attempt.connected]
+        free = self.monitor.board.staff(queue)[MemberState.FREE] - len(waiting)
         if free <= 0:
             return
         self._checking = True
@@ -152,8 +163,9 @@ class Dialler:
         for entry in due:
             if session is None:
                 return
-            action_id = session.send("Originate", originate_fields(entry, rules))
-            self._in_flight[action_id] = _Attempt(entry.stub, self.clock.seconds())
+            channel_id = f"callback-{entry.stub.id}-{next(self._ids)}"
+            action_id = session.send("Originate", originate_fields(entry, rules, channel_id))
+            self._in_flight[action_id] = _Attempt(entry.stub, self.clock.seconds(), f"{channel_id};2")
             log.info(
                 "call-back of %s (%s, line %s) to %s: waiting for an agent",
                 entry.stub.id,
@@ -175,6 +187,8 @@ class Dialler:
         """Store how each attempt ended, on its call's stub."""
         events = []
         for fact in facts:
+            if isinstance(fact, Answered):
+                self._connected(fact.uniqueid)
             if not isinstance(fact, CallbackEnded):
                 continue
             # OriginateResponse and refusals name the action; the dialplan's UserEvent names the ticket.
@@ -192,3 +206,8 @@ class Dialler:
             log.info("call-back of %s ended: %s", stub.id, fact.result)
         if events:
             self.recorder.record(events)
+
+    def _connected(self, uniqueid: str) -> None:
+        for action_id, attempt in self._in_flight.items():
+            if attempt.queued == uniqueid:
+                self._in_flight[action_id] = replace(attempt, connected=True)

@@ -20,6 +20,11 @@ MAX_LINE: Final = 8192
 MAX_FIELDS: Final = 1024
 BANNER_PREFIX: Final = "Asterisk Call Manager/"
 _KEY: Final = re.compile(r"[A-Za-z0-9_()\-.]{1,128}")
+# channelvars on a channel's events names the channel in the key when it is not the event's own: Asterisk 22 sends
+# `ChanVariable(Local/12369@ivr-inbound-00000000;1): IVR_LINE=12369` for the halves of a Local channel (main/
+# manager.c, manager_build_channel_state_string_prefix). The name holds `/@;`, may hold `:` (IAX2/host:port-1) and
+# a space (a number dialled as `12 396`).
+_CHANNEL_KEY: Final = re.compile(r"(ChanVariable\([^()\x00-\x1f]{1,256}\)):(.*)")
 
 
 class AmiProtocolError(Exception):
@@ -116,8 +121,9 @@ class AmiParser:
             message = Message(tuple(self._fields))
             self._fields = []
             return message
-        key, sep, value = line.partition(":")
-        if not sep or not _KEY.fullmatch(key):
+        named = _CHANNEL_KEY.fullmatch(line)
+        key, sep, value = (named[1], ":", named[2]) if named else line.partition(":")
+        if not named and (not sep or not _KEY.fullmatch(key)):
             self._fail(f"not a 'Key: Value' line: {line[:60]!r}")
         if len(self._fields) >= MAX_FIELDS:
             self._fail(f"a message with more than {MAX_FIELDS} fields")

@@ -136,11 +136,20 @@ class Ratings:
         return asdict(self) | {"rated": self.rated, "satisfaction": self.satisfaction}
 
 
+def asked(stub: Stub) -> bool:
+    """The citizen heard the rating question. A stub the rating applies to keeps a reason when there is none, but
+    an agent's transfer, or a citizen who hung up in the conversation (the queue step `answered-caller-hung-up`,
+    never `answered-continue`), was never asked: Asterisk ran no question for them."""
+    if not stub.rating or stub.rating_reason == "transferred":
+        return False
+    return stub.rating_reason != "caller-hung-up" or any(s.what.endswith(" answered-continue") for s in stub.route)
+
+
 def ratings_by(stubs: Iterable[Stub], key: str) -> dict[str, Ratings]:
     """Ratings grouped by a stub field (`line`, `answered_by`), for the stubs that were asked."""
     found: dict[str, Ratings] = {}
     for stub in stubs:
-        if stub.rating:
+        if asked(stub):
             group = getattr(stub, key) or "-"
             found[group] = found.get(group, Ratings()).add(stub.rating)
     return dict(sorted(found.items()))

@@ -15,9 +15,14 @@ from tests.ami.peer import LAB_USER
 from tests.serve.engine import Engine
 
 
-def start_monitor(folder: Path, ami_port: int, store: str, secret: str, rules: Path) -> Engine:
+def start_monitor(
+    folder: Path, ami_port: int, store: str, secret: str, rules: Path, login: dict[str, str] | None = None
+) -> Engine:
+    """`ivr monitor` on `ami_port`; its AMI login is the lab user and `secret` unless `login` gives the environment
+    an admin would (IVR_AMI_USER, IVR_AMI_SECRET_FILE). A restart in the same folder appends to the same log."""
     log = folder / "monitor.log"
-    env = {**os.environ, "IVR_AMI_USER": LAB_USER, "IVR_AMI_SECRET": secret}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_AMI_")}
+    env.update(login if login is not None else {"IVR_AMI_USER": LAB_USER, "IVR_AMI_SECRET": secret})
     spool = str(folder / "monitor-spool")
     process = subprocess.Popen(
         [
@@ -36,7 +41,7 @@ def start_monitor(folder: Path, ami_port: int, store: str, secret: str, rules: P
             "--spool",
             spool,
         ],
-        stdout=log.open("wb"),
+        stdout=log.open("ab"),
         stderr=subprocess.STDOUT,
         cwd=folder,
         env=env,

@@ -95,6 +95,24 @@ def test_a_confirmed_abandon_is_called_back_through_a_free_agent_and_the_answer_
     assert [s.detail for s in centre.book.store.get(stub.id).route if s.what == "ami:callback"] == ["ANSWER"]
 
 
+def test_a_call_back_an_agent_answered_no_longer_holds_a_free_agent(tmp_path):
+    """The board counts the answering agent busy (QueueMemberStatus); the attempt must not hold a second one. On
+    a real Asterisk two call-backs in progress kept a third, free agent idle (tests/asterisk/test_monitor_callbacks)."""
+    centre = Centre(tmp_path)
+    centre.gave_up(1, queues=HUNG_UP)
+    centre.dialler.check()
+    (action,) = centre.originated()
+    channel_id = next(line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ChannelId"))
+    centre.gave_up(2, queues=HUNG_UP)
+    centre.dialler.check()
+    assert centre.originated() == [], "the first call-back waits for Agent One: no second one yet"
+    connect = [("Event", "AgentConnect"), ("Queue", "hotline-12345"), ("Uniqueid", f"{channel_id};2"),
+               ("Interface", "Local/8001@agents/n"), ("MemberName", "Agent One"), ("HoldTime", "0")]  # fmt: skip
+    centre.session.dataReceived(wire(tuple(connect)))
+    centre.dialler.check()
+    assert len(centre.originated()) == 1, "the board's free agent is not the one that answered"
+
+
 def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
     centre = Centre(tmp_path)
     stub = centre.gave_up(1, queues=HUNG_UP)

@@ -64,6 +64,23 @@ def test_values_keep_colons_and_empty_values():
     assert message.get("AccountCode") == ""
 
 
+def test_a_channel_variable_of_another_channel_names_it_in_the_key():
+    """As a real Asterisk 22 sends channelvars for a Local channel's halves: without it the monitor dropped the
+    link at the first queued call."""
+    parser = AmiParser()
+    items = parser.feed(
+        b"Asterisk Call Manager/11.0.0\r\nEvent: QueueCallerJoin\r\n"
+        b"ChanVariable(Local/12369@ivr-inbound-00000000;1): IVR_LINE=\r\n"
+        b"ChanVariable(IAX2/10.0.0.1:4569-1): IVR_LINE=12345\r\n"
+        b"ChanVariable(Local/12 396@ivr-inbound-00000023;1): IVR_LINE=12396\r\n\r\n"
+    )
+    assert items[1].fields[1:] == (
+        ("ChanVariable(Local/12369@ivr-inbound-00000000;1)", "IVR_LINE="),
+        ("ChanVariable(IAX2/10.0.0.1:4569-1)", "IVR_LINE=12345"),
+        ("ChanVariable(Local/12 396@ivr-inbound-00000023;1)", "IVR_LINE=12396"),
+    )
+
+
 def test_login_permission_and_failure_as_captured():
     messages = AmiParser().feed(stream("ami-login-bad.txt"))[1:]
     assert [(m.action_id, m.get("Message")) for m in messages] == [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from ivr.tickets.figures import day_figures, day_query
+from ivr.tickets.figures import day_figures, day_query, ratings_by
 from ivr.tickets.stub import RouteStep, StubOutcome
 from tests.tickets.calls import NOW, ZONE, call, stubs_of
 
@@ -45,3 +45,20 @@ def test_today_is_midnight_to_midnight_in_the_rules_zone():
     query = day_query(date(2026, 11, 26), ZONE)
     assert query.since == datetime(2026, 11, 26, tzinfo=ZONE)
     assert query.until - query.since == timedelta(days=1)
+
+
+def test_only_the_calls_asked_the_rating_question_count_as_asked():
+    """As a real Asterisk showed: a transfer and a citizen who hung up in the conversation have a reason for no
+    rating but never heard the question (no GET DATA); a hang-up during the question did hear it."""
+    base = stub(StubOutcome.ANSWERED)
+    conversation = RouteStep(NOW, "queue:hotline-12345 answered-caller-hung-up", "")
+    came_back = RouteStep(NOW, "queue:hotline-12345 answered-continue", "")
+    stubs = [
+        replace(base, rating="satisfied", route=(came_back,)),
+        replace(base, rating="not-rated", rating_reason="timed-out", route=(came_back,)),
+        replace(base, rating="not-rated", rating_reason="caller-hung-up", route=(came_back,)),
+        replace(base, rating="not-rated", rating_reason="caller-hung-up", route=(conversation,)),
+        replace(base, rating="not-rated", rating_reason="transferred", route=(conversation,)),
+    ]
+    found = ratings_by(stubs, "line")["12345"]
+    assert (found.asked, found.rated, found.satisfied) == (3, 1, 1)
