@@ -100,6 +100,9 @@ lines:
     destination: hotline-12345
 """
 
+# The reason a real-switch test (tests/asterisk/) gives when it is skipped because no Asterisk could be had.
+NO_ASTERISK = "no real Asterisk: "
+
 # Tests of the gap between the last year chinesecalendar knows (2026 in 1.11.0) and the next one.
 WHILE_2027_UNCOVERED = pytest.mark.skipif(
     2027 in OFFICIAL_YEARS, reason="the installed chinesecalendar covers 2027: move these tests to its first gap"
@@ -137,3 +140,27 @@ def machine_zone(request: pytest.FixtureRequest) -> Iterator[str]:
     else:
         os.environ["TZ"] = saved
     time.tzset()
+
+
+def _no_asterisk(reporter: pytest.TerminalReporter | None) -> str:
+    """Why the real-switch tests were skipped, read off their skip reports (those of xdist workers too)."""
+    for report in reporter.stats.get("skipped", []) if reporter is not None else []:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else ""
+        if NO_ASTERISK in reason:
+            return reason.split(NO_ASTERISK, 1)[1]
+    return ""
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    why = _no_asterisk(terminalreporter)
+    if why:
+        ci = " (CI: this run fails)" if os.environ.get("CI") else ""
+        terminalreporter.write_line(f"NO REAL ASTERISK: the tests marked asterisk were skipped: {why}{ci}", red=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Under CI a run without the real switch fails: a green run must have been judged by Asterisk."""
+    if hasattr(session.config, "workerinput") or not os.environ.get("CI") or exitstatus != 0:
+        return
+    if _no_asterisk(session.config.pluginmanager.get_plugin("terminalreporter")):
+        session.exitstatus = 1

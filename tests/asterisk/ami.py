@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from ivr.ami.protocol import AmiParser, Banner, Message, format_action
+from ivr.ami.protocol import AmiParser, AmiProtocolError, Banner, Message, format_action
 
 Predicate = Callable[[Message], bool]
 T = TypeVar("T")
@@ -30,6 +30,7 @@ class Ami:
         self.responses: dict[str, Message] = {}
         self.lists: dict[str, list[Message]] = {}
         self.closed = False
+        self.broken = ""  # why the reader stopped on bytes that are not AMI: every wait then says so
         self.changed = threading.Condition()
         self.ids = itertools.count(1)
         self.reader = threading.Thread(target=self._read, name="ami-judge", daemon=True)
@@ -102,7 +103,7 @@ class Ami:
                 left = deadline - time.monotonic()
                 if left <= 0 or self.closed:
                     recent = "\n".join(_line(m) for m in self.events[-30:])
-                    raise AmiError(f"no {what} within {timeout:.0f} s; the last events:\n{recent}")
+                    raise AmiError(f"no {what} within {timeout:.0f} s {self.broken}; the last events:\n{recent}")
                 self.changed.wait(min(left, 0.5))
 
     def _read(self) -> None:
@@ -116,7 +117,13 @@ class Ami:
                     self.closed = True
                     self.changed.notify_all()
                     return
-                for item in self.parser.feed(data):
+                try:
+                    items = self.parser.feed(data)
+                except AmiProtocolError as exc:
+                    self.broken, self.closed = f"the judge's AMI reader stopped: {exc}", True
+                    self.changed.notify_all()
+                    return
+                for item in items:
                     if isinstance(item, Banner):
                         continue
                     self._file(item)

@@ -17,8 +17,9 @@ from typing import Any
 
 from ivr.ami.protocol import Message
 from ivr.rules.loader import load_rules
+from tests.ami.monitor import start_monitor
 from tests.asterisk.ami import Ami
-from tests.asterisk.switch import Switch
+from tests.asterisk.switch import MONITOR, Switch
 from tests.asterisk.world import world
 from tests.conftest import ROOT, SHIPPED_RULES
 from tests.serve.engine import Engine, restart_engine
@@ -52,6 +53,7 @@ class Site:
     engine_port: int = field(default_factory=free_port)
     engine: Engine | None = None
     switch: Switch | None = None
+    monitor: Engine | None = None  # `ivr monitor`, when a module starts it (start_monitor)
 
     @property
     def rules(self) -> Path:
@@ -94,7 +96,9 @@ class Site:
         assert self.switch is not None
         self.switch.start()
 
-    def start_engine(self) -> Engine:
+    def start_engine(self, *extra: str) -> Engine:
+        """(Re)start the engine on the same port, store and spool; `extra`: more `ivr serve` options, e.g. `--allow`
+        for an engine that refuses Asterisk."""
         self.engine = restart_engine(
             self.folder,
             self.engine_port,
@@ -104,11 +108,25 @@ class Site:
             str(self.folder / "spool"),
             "--drain-seconds",
             "2",
+            *extra,
             rules=self.rules,
         )
         return self.engine
 
+    def start_monitor(self) -> Engine:
+        """`ivr monitor` as an admin sets it up: the generated AMI user, its secret from a file only it reads (the
+        same secret the switch's ivr-ami-secret.conf holds), the site's rules and store."""
+        assert self.switch is not None
+        secret = self.folder / "ami-secret"
+        secret.write_text(self.switch.monitor_secret + "\n", encoding="utf-8")
+        secret.chmod(0o600)
+        login = {"IVR_AMI_USER": MONITOR, "IVR_AMI_SECRET_FILE": str(secret)}
+        self.monitor = start_monitor(self.folder, self.switch.ami_port, self.store, "", self.rules, login)
+        return self.monitor
+
     def stop(self) -> None:
+        if self.monitor is not None:
+            self.monitor.stop()
         if self.switch is not None:
             self.switch.stop()
         if self.engine is not None:
@@ -141,8 +159,11 @@ class Site:
         response = self.ami.action("QueueRemove", Queue=queue, Interface=interface)
         assert response.response == "Success", response
 
-    def call(self, number: str, hold: int = 60, heard: bool = False, caller: str = CALLER) -> Call:
-        """A citizen dials `number` from `caller`; the citizen hangs up `hold` s after the call is answered."""
+    def call(
+        self, number: str, hold: int = 60, heard: bool = False, caller: str = CALLER, context: str = "ivr-inbound"
+    ) -> Call:
+        """A citizen dials `number` from `caller`; the citizen hangs up `hold` s after the call is answered.
+        `context`: the inbound context the carrier delivers to (`ivr-inbound-TRUNK` for a trunk of the rules)."""
         n = next(_calls)
         citizen, inbound = f"citizen-{n}", f"inbound-{n}"
         assert self.switch is not None
@@ -151,7 +172,7 @@ class Site:
         variables = [f"CITIZEN_HOLD={hold}"] + ([f"CITIZEN_HEARD={recording}"] if recording else [])
         response = self.ami.action(
             "Originate",
-            Channel=f"Local/{number}@ivr-inbound",
+            Channel=f"Local/{number}@{context}",
             Context="citizen",
             Exten="s",
             Priority="1",
@@ -169,6 +190,21 @@ class Site:
         """Both halves of the call have hung up (the Hangup of the inbound half)."""
         self.ami.wait_event("Hangup", timeout, call.since, Uniqueid=call.citizen)
         return self.ami.wait_event("Hangup", timeout, call.since, Uniqueid=call.inbound)
+
+    def recording(self, call: Call, timeout: float = 120) -> Path:
+        """The file of what the citizen heard, once Asterisk has closed it: the MixMonitorStop of the citizen's
+        half, which StopMixMonitor (world.py's hangup handler) raises after closing the file. MixMonitor's own
+        thread would close it some time after the Hangup (apps/app_mixmonitor.c)."""
+        assert call.heard is not None, f"{call.citizen} was placed without heard=True"
+        self.ami.wait_event("MixMonitorStop", timeout, call.since, Uniqueid=call.citizen)
+        return call.heard
+
+    def hang_up(self, call: Call) -> None:
+        """The citizen puts the phone down now, at a moment an AMI event chose (not after CITIZEN_HOLD): an AMI
+        Hangup of the citizen's half with cause 16 (normal clearing), as a phone's hang-up arrives."""
+        channel = self.ami.wait_event("Newchannel", 10, call.since, Uniqueid=call.citizen).get("Channel") or ""
+        response = self.ami.action("Hangup", Channel=channel, Cause="16")
+        assert response.response == "Success", response
 
     def events(self, call: Call, event: str, **fields: str) -> list[Message]:
         """Every event of this call (all channels Asterisk linked to it: agents, seats, transfers)."""
@@ -193,6 +229,6 @@ class Site:
         """The engine's `call` log line for this call, as key=value pairs."""
         assert self.engine is not None
         for line in self.engine.log_text().splitlines():
-            if " call " in line and f"uniqueid={call.inbound}" in line:
+            if " call " in line and f" uniqueid={call.inbound} " in line:  # inbound-2 is not inbound-20
                 return dict(part.split("=", 1) for part in line.split(" call ", 1)[1].split() if "=" in part)
         raise AssertionError(f"no call line for {call.inbound} in the engine log:\n{self.engine.log_text()[-3000:]}")

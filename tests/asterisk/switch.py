@@ -108,6 +108,8 @@ class Switch:
         (etc / "musiconhold.conf").write_text(
             "[general]\n[default]\nmode = files\ndirectory = moh\nsort = alpha\n", encoding="utf-8"
         )
+        # The world's agents' phones: an attended-transfer key (Asterisk has none by default, features_config.c).
+        (etc / "features.conf").write_text("[general]\n\n[featuremap]\natxfer => *2\n", encoding="utf-8")
         lab = ROOT / "tests" / "data" / "asterisk-transcripts" / "lab-config"
         shutil.copy(lab / "indications.conf", etc / "indications.conf")
         # The admin's own files, with the three #include lines of the README.
@@ -121,7 +123,9 @@ class Switch:
             '[general]\nshared_lastcall = no\n\n#include "ivr/ivr-queues.conf"\n', encoding="utf-8"
         )
         (etc / "manager.conf").write_text(
-            f"[general]\nenabled = yes\nwebenabled = no\nport = {self.ami_port}\nbindaddr = 127.0.0.1\n\n"
+            f"[general]\nenabled = yes\nwebenabled = no\nport = {self.ami_port}\nbindaddr = 127.0.0.1\n"
+            # Every event carries Asterisk's own clock (Timestamp: epoch.usec): how long things took, by the switch.
+            "timestampevents = yes\n\n"
             f"[{JUDGE}]\nsecret = {self.judge_secret}\ndeny = 0.0.0.0/0.0.0.0\n"
             "permit = 127.0.0.1/255.255.255.255\nread = all\nwrite = all\n\n"
             '#include "ivr/ivr-manager.conf"\n',
@@ -161,6 +165,19 @@ class Switch:
         for conf in self.generated.glob("ivr-*.conf"):
             shutil.copy(conf, self.folder / "etc" / "ivr" / conf.name)
 
+    def load_dialplan(self, name: str, text: str) -> None:
+        """A test's own dialplan file `name` beside world.conf, #included from extensions.conf and loaded with
+        `dialplan reload` (synchronous: pbx_config reloads in the CLI's thread), so a test can run its own small
+        contexts on the running switch without touching the generated files."""
+        etc = self.folder / "etc"
+        (etc / name).write_text(text, encoding="utf-8")
+        extensions = etc / "extensions.conf"
+        include = f'#include "{name}"\n'
+        if include not in extensions.read_text(encoding="utf-8"):
+            with extensions.open("a", encoding="utf-8") as handle:
+                handle.write(include)
+        self.cli("dialplan reload")
+
     def start(self) -> None:
         out = (self.folder / "log" / "console.log").open("ab")
         self.process = subprocess.Popen(
@@ -186,6 +203,23 @@ class Switch:
         if check and result.returncode != 0:
             raise AssertionError(f"asterisk -rx {command!r} failed: {result.stdout}{result.stderr}")
         return result
+
+    def restart(self) -> Ami:
+        """`core restart now` as an admin types it: Asterisk hangs up every call and execs itself again (same
+        process under -f). Waits until the judge's AMI connection is closed by the old Asterisk (so the new one is
+        the one that answers `core waitfullybooted`), then logs the judge in again. Returns the judge's old
+        connection, whose events up to the restart a test still reads."""
+        old = self.ami
+        assert old is not None and self.process is not None
+        self.cli("core restart now", check=False)
+        old._until(lambda: old.closed or None, 60, "the judge's AMI connection closed by the restart")
+        deadline = time.monotonic() + 60
+        while self.cli("core waitfullybooted", timeout=60, check=False).returncode != 0:
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"Asterisk did not come back:\n{self.log_tail()}")
+            time.sleep(0.1)
+        self.ami = Ami(self.ami_port, JUDGE, self.judge_secret)
+        return old
 
     def stop(self) -> None:
         if self.ami is not None:

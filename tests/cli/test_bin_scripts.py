@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -84,3 +85,15 @@ def test_packages_names_the_command_when_it_may_not_install(tmp_path):
     assert done.returncode == 1
     assert done.stderr == "bin/packages: missing Debian packages; run: sudo apt-get install -y no-such-package-ivr\n"
     assert run(env, ROOT / "bin" / "packages", "sox").returncode == 0, "nothing missing: nothing to do"
+
+
+def test_without_an_asterisk_the_run_says_so_in_one_line_and_fails_under_ci(tmp_path):
+    test = ROOT / "tests" / "asterisk" / "test_configuration.py"
+    env = {**os.environ, "IVR_ASTERISK_MISSING": "none here", "CI": ""}
+    env.pop("IVR_ASTERISK_PREFIX", None)
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(test)]
+    local = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    ci = subprocess.run(command, capture_output=True, text=True, env={**env, "CI": "true"}, cwd=ROOT, timeout=120)
+    line = "NO REAL ASTERISK: the tests marked asterisk were skipped: none here"
+    assert local.returncode == 0 and local.stdout.count(line) == 1, local.stdout
+    assert ci.returncode == 1 and f"{line} (CI: this run fails)" in ci.stdout, ci.stdout
