@@ -162,6 +162,13 @@ class QueueBoard:
                 counts[member.state] += 1
         return counts
 
+    def learn_line(self, uniqueid: str, line: str) -> None:
+        """The original line of a caller who joined before this board saw it (a snapshot has no channel variables):
+        a line the caller's own events gave is kept."""
+        caller = self.callers.get(uniqueid)
+        if caller is not None and line and not caller.line:
+            self.callers[uniqueid] = replace(caller, line=line)
+
     def queues(self) -> list[str]:
         return sorted(self.covered | {q for q, _ in self.members} | {c.queue for c in self.callers.values()})
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from twisted.internet import task
 from twisted.internet.interfaces import IReactorTime
@@ -132,10 +132,8 @@ class AmiSession(Protocol):
 
     def _line_answered(self, answer: Completed) -> None:
         uniqueid = self.lines_asked.pop(answer.action_id, "")
-        caller = self.monitor.board.callers.get(uniqueid)
-        line = answer.response.get("Value") or ""
-        if answer.ok and caller is not None and line and not caller.line:
-            self.monitor.board.callers[uniqueid] = replace(caller, line=line)
+        if answer.ok:
+            self.monitor.board.learn_line(uniqueid, answer.response.get("Value") or "")
 
     def _ping(self) -> None:
         if self.ping_unanswered:

@@ -93,6 +93,19 @@ def test_positions_close_up_when_a_caller_leaves():
     assert board.longest_wait("q", now=25.0) == 15.0
 
 
+def test_a_caller_known_from_a_snapshot_learns_the_line_its_channel_holds():
+    """QueueStatus's entries carry no channel variables (a real Asterisk 22): the monitor asks for IVR_LINE."""
+    board = QueueBoard()
+    entry = (("Event", "QueueEntry"), ("Queue", "q"), ("Position", "1"), ("Uniqueid", "a"), ("Wait", "3"))
+    joined = (("Event", "QueueCallerJoin"), ("Uniqueid", "b"), ("Queue", "q"), ("Position", "2"))
+    board.apply(Message(entry), now=10.0)
+    board.apply(Message((*joined, ("ChanVariable", "IVR_LINE=12396"))), now=10.0)
+    board.learn_line("a", "12369")
+    board.learn_line("b", "12345")  # its own event said 12396
+    board.learn_line("gone", "12345")
+    assert [(c.uniqueid, c.line) for c in board.waiting("q")] == [("a", "12369"), ("b", "12396")]
+
+
 def test_paused_and_unavailable_members():
     board = QueueBoard()
     base = (("Event", "QueueMemberStatus"), ("Queue", "q"), ("MemberName", "A"))
