@@ -163,7 +163,9 @@ class Dialler:
         for entry in due:
             if session is None:
                 return
-            channel_id = f"callback-{entry.stub.id}-{next(self._ids)}"
+            # Fixed width: Asterisk refuses an assigned uniqueid that is the prefix of a live channel's
+            # (channelstorage_ao2_legacy.c, by_uniqueid_cb), e.g. callback-X-1 while callback-X-12;2 is up.
+            channel_id = f"callback-{entry.stub.id}-{next(self._ids):06d}"
             action_id = session.send("Originate", originate_fields(entry, rules, channel_id))
             self._in_flight[action_id] = _Attempt(entry.stub, self.clock.seconds(), f"{channel_id};2")
             log.info(

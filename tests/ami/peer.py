@@ -8,7 +8,8 @@ in tests/data/asterisk-transcripts (only ActionIDs are renamed to the client's, 
   `Originate successfully queued`; Logoff: `Goodbye`; any other action: the captured `Invalid/unknown command`;
 - `play(name)`: the events of a captured session, in order, to the logged-in client;
 - `shutdown()`: the captured shutdown (channels hung up, `Event: Shutdown`), then the connection closed, as
-  `core stop now` did. The peer keeps listening, like an Asterisk that comes back.
+  `core stop now` did. Until `come_back()` every new connection is closed at once, as a stopped Asterisk refuses
+  them: a test sees the link down for as long as it looks, however quickly the monitor retries.
 Threads and blocking sockets: it runs beside a real `ivr monitor` process. Stops with `close()`.
 """
 
@@ -104,6 +105,7 @@ class AmiPeer:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._closed = False
+        self._down = False
         threading.Thread(target=self._accept, daemon=True).start()
 
     def __enter__(self) -> AmiPeer:
@@ -129,7 +131,12 @@ class AmiPeer:
     def shutdown(self) -> None:
         """Asterisk stops: its captured last events, then the connection closes."""
         self._send(events_only(asterisk_side("ami-shutdown.txt")))
+        self._down = True
         self._drop()
+
+    def come_back(self) -> None:
+        """Asterisk is running again: connections are answered with the banner."""
+        self._down = False
 
     def wait_logins(self, count: int, timeout: float = 20.0) -> None:
         self._wait(lambda: self.logins >= count, timeout, f"{count} login(s)")
@@ -167,6 +174,9 @@ class AmiPeer:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
+            if self._down:
+                _close(conn)
+                continue
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:

@@ -116,10 +116,12 @@ def test_a_call_back_an_agent_answered_no_longer_holds_a_free_agent(tmp_path):
 def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
     centre = Centre(tmp_path)
     stub = centre.gave_up(1, queues=HUNG_UP)
+    ids = []
     for _ in range(centre.rules.callbacks.max_attempts):
         centre.dialler.check()
         (action,) = centre.originated()
         action_id = sent_id(action)
+        ids += [line.split(": ")[1] for line in action.split("\r\n") if line.startswith("ChannelId")]
         failure = Message((("Event", "OriginateResponse"), ("ActionID", action_id), ("Response", "Failure"),
                            ("Reason", "1")))  # fmt: skip
         centre.session.dataReceived(block(ACTIONS, b"originate-8", action_id.encode()) + wire(failure.fields))
@@ -129,6 +131,10 @@ def test_a_failed_attempt_is_retried_after_the_pause_and_capped(tmp_path):
     assert centre.states() == {stub.id: State.GAVE_UP}
     centre.dialler.check()
     assert centre.originated() == []
+    # Asterisk refuses an assigned uniqueid that is a prefix of a live channel's (callback-X-1 beside
+    # callback-X-12;2): every attempt's id has the same length, so none is another's prefix.
+    assert len(set(ids)) == len(ids) == centre.rules.callbacks.max_attempts
+    assert len({len(i) for i in ids}) == 1, ids
 
 
 def test_an_originate_asterisk_refuses_is_an_attempt_and_frees_the_agent(tmp_path):

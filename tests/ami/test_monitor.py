@@ -94,6 +94,7 @@ def test_asterisk_shutdown_shows_link_down_then_the_board_is_rebuilt(centre):
     peer.shutdown()
     down = wait_for("link down on the board", lambda: "shut down" in (w := queues(store, rules)["warning"]) and w)
     assert down == "AMI link down: Asterisk shut down (Cleanly)"
+    peer.come_back()
     peer.wait_logins(2)
     peer.wait_actions("queuestatus", 2)
     wait_for("live again", lambda: queues(store, rules)["warning"] == "")

@@ -68,6 +68,22 @@ class Ami:
         action_id = response.action_id or ""
         return [m for m in self.lists.pop(action_id, []) if m.get("EventList") != "Complete"]
 
+    def wait_hangup(self, uniqueid: str, timeout: float, since: int = 0, originate: str = "") -> Message:
+        """The Hangup of channel `uniqueid`. `originate`: the ActionID of the async Originate that asked for it; if
+        Asterisk answered it with a failed OriginateResponse and never created the channel (a uniqueid already in
+        use, no such extension), that fails at once with Asterisk's reason instead of after `timeout`."""
+
+        def found() -> Message | None:
+            seen = [m for m in self.events[since:] if m.get("Uniqueid") == uniqueid]
+            hangup = next((m for m in seen if m.event == "Hangup"), None)
+            if hangup is None and not seen:
+                failed = [m for m in self.lists.get(originate, []) if m.event == "OriginateResponse"]
+                if failed and failed[0].get("Response") != "Success":
+                    raise AmiError(f"Asterisk never created {uniqueid}: {_line(failed[0])}")
+            return hangup
+
+        return self._until(found, timeout, f"Hangup of {uniqueid}")
+
     def mark(self) -> int:
         """A place in the event history: waits from here on ignore what came before."""
         with self.changed:

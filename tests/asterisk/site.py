@@ -43,6 +43,7 @@ class Call:
     inbound: str
     heard: Path | None
     since: int
+    originate: str  # the Originate's ActionID: its OriginateResponse says whether Asterisk placed the call
 
 
 @dataclass
@@ -164,8 +165,10 @@ class Site:
     ) -> Call:
         """A citizen dials `number` from `caller`; the citizen hangs up `hold` s after the call is answered.
         `context`: the inbound context the carrier delivers to (`ivr-inbound-TRUNK` for a trunk of the rules)."""
+        # Fixed width: Asterisk finds a channel by uniqueid *prefix* (channelstorage_ao2_legacy.c, by_uniqueid_cb),
+        # so an Originate asking for citizen-1 while citizen-13 is up is refused as a duplicate id.
         n = next(_calls)
-        citizen, inbound = f"citizen-{n}", f"inbound-{n}"
+        citizen, inbound = f"citizen-{n:05d}", f"inbound-{n:05d}"
         assert self.switch is not None
         recording = self.switch.spy / f"{citizen}.wav" if heard else None
         since = self.ami.mark()
@@ -184,11 +187,12 @@ class Site:
             Variable=",".join(variables),
         )
         assert response.response == "Success", response
-        return Call(number, citizen, inbound, recording, since)
+        return Call(number, citizen, inbound, recording, since, response.action_id or "")
 
     def hung_up(self, call: Call, timeout: float = 120) -> Message:
-        """Both halves of the call have hung up (the Hangup of the inbound half)."""
-        self.ami.wait_event("Hangup", timeout, call.since, Uniqueid=call.citizen)
+        """Both halves of the call have hung up (the Hangup of the inbound half). A call Asterisk could not place
+        fails at once with its OriginateResponse, not after `timeout`."""
+        self.ami.wait_hangup(call.citizen, timeout, call.since, call.originate)
         return self.ami.wait_event("Hangup", timeout, call.since, Uniqueid=call.inbound)
 
     def recording(self, call: Call, timeout: float = 120) -> Path:
@@ -229,6 +233,6 @@ class Site:
         """The engine's `call` log line for this call, as key=value pairs."""
         assert self.engine is not None
         for line in self.engine.log_text().splitlines():
-            if " call " in line and f" uniqueid={call.inbound} " in line:  # inbound-2 is not inbound-20
+            if " call " in line and f" uniqueid={call.inbound} " in line:  # the whole id, never a prefix
                 return dict(part.split("=", 1) for part in line.split(" call ", 1)[1].split() if "=" in part)
         raise AssertionError(f"no call line for {call.inbound} in the engine log:\n{self.engine.log_text()[-3000:]}")

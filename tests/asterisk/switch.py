@@ -227,10 +227,10 @@ class Switch:
             self.ami = None
         if self.process is None or self.process.poll() is not None:
             return
-        self.cli("core stop now", check=False)
         try:
+            self.cli("core stop now", check=False)
             self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # a wedged switch: its console or its exit; the next module needs a clean one
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 

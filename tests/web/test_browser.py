@@ -45,15 +45,19 @@ def centre(tmp_path):
 
 
 def text(driver, css):
-    """The text of the first element `css` finds now, or None: the page redraws rows on every push."""
+    """The text of the first element `css` finds now, or None when there is none. The page redraws rows on every
+    push: an element replaced between finding and reading is found again (a hang guard bounds the retries)."""
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
 
-    try:
-        found = driver.find_elements(By.CSS_SELECTOR, css)
-        return found[0].text if found else None
-    except StaleElementReferenceException:
-        return None
+    def read():
+        try:
+            found = driver.find_elements(By.CSS_SELECTOR, css)
+            return (found[0].text if found else None,)
+        except StaleElementReferenceException:
+            return None
+
+    return wait_for(f"a steady read of {css}", read)[0]
 
 
 def queue(driver, name, field):
@@ -138,6 +142,7 @@ def test_the_page_shows_the_replayed_centre_live_warns_when_asterisk_goes_and_re
         assert text(driver, "h1") == "12345 hotline wallboard"
         assert callback(driver, "state") == "due"
 
+        peer.come_back()
         peer.wait_actions("queuestatus", 2)  # the monitor came back and asked for a new snapshot
         wait_for("live again", lambda: text(driver, "#alert") == "")
         assert text(driver, "#live") == "Live"
