@@ -105,7 +105,6 @@ def test_the_welcome_is_heard_at_once_after_the_answer(site, calls):
     first = answer_to_first_prompt(site, call)
     site.hung_up(call)
     assert first.prompt == "welcome"
-    assert 0 <= first.engine <= first.total, first
     # The recording is the welcome's first second and a bit. (Its opening words are also the call-back greeting's,
     # sample for sample, so only the welcome is looked for here.)
     opening = audio.find(audio.read_wav(site.recording(call)), prompt("welcome")[: audio.RATE], "welcome")

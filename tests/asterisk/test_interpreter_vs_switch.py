@@ -97,7 +97,10 @@ def EDIT_RULES(text: str) -> str:
 AGENTS = {"expert-12333": ("8001", "answer:1"), "expert-12320": ("8002", "ring")}
 SEATS = {"12348": "unreachable", "12333": "noanswer", "12329": "busy", "12328": "answer:1", "12320": "answer:1"}
 QUEUE_RESULTS = {"expert-12333": "ANSWER", "expert-12320": "TIMEOUT"}
+CALLED_BACK = {"13900000001": "answer:15", "13900000002": "busy"}  # phones behind pstn-carrier (the greeting: 12 s)
 SEAT_RESULTS = {
+    "Local/13900000001@pstn-carrier": "ANSWER",
+    "Local/13900000002@pstn-carrier": "BUSY",
     "Local/12348@dept-justice": "CHANUNAVAIL",
     "Local/12333@dept-hr-social-security": "NOANSWER",
     "Local/12329@dept-provident-fund": "BUSY",
@@ -238,6 +241,7 @@ class Case:
     ending: str = ""
     played: tuple[str, ...] | None = None
     where: tuple[str, str] | None = None
+    queues: dict[str, str] = field(default_factory=dict)  # what a queue does for this case alone (LEAVE_CASES)
 
 
 def _stage(stage: str, **statuses: str) -> dict[str, str]:
@@ -380,6 +384,54 @@ GENERATED_CASES = [
         generated=True,
         played=("dept-unavailable", *HOTLINE),
         expect={"QUEUESTATUS": NOBODY},
+    ),
+    # The agents' transfer key (the blind transfer lands in ivr-linkage): an emergency line and a utility. (A number
+    # the context lacks cannot be a Local channel's: Asterisk refuses to create it, so only the interpreter has it.)
+    Case("linkage-emergency", "ivr-linkage", "119", generated=True, ending="external", where=("emergency-out", "119")),
+    Case("linkage-utility", "ivr-linkage", "95598", generated=True, ending="external", where=("pstn-out", "95598")),
+    # Call-backs: the queued half waits for an agent (nobody here), the dialled half rings the citizen through the
+    # carrier and its h extension tells the monitor how the citizen's phone answered.
+    Case(
+        "callback-queue-nobody",
+        "ivr-callback",
+        "callback",
+        preset={"IVR_CALLBACK_QUEUE": "expert-12329"},
+        generated=True,
+        ending="hangup",
+        expect={"QUEUESTATUS": NOBODY},
+    ),
+    Case(
+        "callback-citizen-answers",
+        "ivr-callback-dial",
+        "13900000001",
+        preset={"TICKET_ID": "12345-20261206-e1-000001"},
+        generated=True,
+        ending="person",
+    ),
+    Case(
+        "callback-citizen-busy",
+        "ivr-callback-dial",
+        "13900000002",
+        preset={"TICKET_ID": "12345-20261206-e1-000002"},
+        generated=True,
+        ending="hangup",
+        expect={"DIALSTATUS": "BUSY"},
+    ),
+]
+
+# The last agent of a queue leaving while a caller waits (leavewhenempty: paused counts as gone): QUEUESTATUS
+# LEAVEEMPTY, and the fallback goes on to the next queue. Run after the others, alone, with an agent of its own
+# that rings and is paused once Asterisk says the caller joined.
+LEAVING = ("expert-12348", "8003")
+LEAVE_CASES = [
+    Case(
+        "plan-expert-leaves-while-the-caller-waits",
+        "ivr-line-12348",
+        preset={"AGISTATUS": "FAILURE"},
+        generated=True,
+        played=("transfer-dept", "dept-unavailable", *HOTLINE),
+        expect={"QUEUESTATUS": NOBODY},
+        queues={LEAVING[0]: "LEAVEEMPTY"},
     ),
 ]
 
@@ -587,6 +639,8 @@ def outcomes(site: Site, request: pytest.FixtureRequest) -> dict[str, Outcome]:
     site.engine.stop()  # AGI is refused from now on: AGISTATUS=FAILURE, as the interpreter's `unreachable`
     for line, does in SEATS.items():
         site.world(f"SEAT_{line}", does)
+    for number, does in CALLED_BACK.items():
+        site.world(f"CALLBACK_{number}", does)
     for queue, (agent, does) in AGENTS.items():
         site.agent(queue, agent, does)
     site.switch.load_dialplan("probe.conf", PROBE)
@@ -606,6 +660,16 @@ def outcomes(site: Site, request: pytest.FixtureRequest) -> dict[str, Outcome]:
     started = [(case, runner.start(case)) for case in PROBE_CASES + TWO_PATTERNS + GENERATED_CASES]
     for case, ids in started:
         done[case.name] = Outcome(case, runner.preset(case), runner.finish(case, *ids))
+    queue, agent = LEAVING
+    interface = site.agent(queue, agent, "ring")
+    for case in LEAVE_CASES:
+        uniqueid, since = runner.start(case)
+        site.ami.wait_event("QueueCallerJoin", 60, since, Uniqueid=uniqueid, Queue=queue)
+        paused = site.ami.action("QueuePause", Queue=queue, Interface=interface, Paused="true")
+        assert paused.response == "Success", paused
+        done[case.name] = Outcome(case, runner.preset(case), runner.finish(case, uniqueid, since))
+        site.ami.action("QueuePause", Queue=queue, Interface=interface, Paused="false")
+    site.logoff(queue, interface)
     return done
 
 
@@ -618,7 +682,8 @@ def generated(site: Site) -> Dialplan:
 def interpret(outcome: Outcome, generated: Dialplan) -> Call:
     case, epoch = outcome.case, int(outcome.observed.epoch)
     if case.generated:
-        world = World(epoch, queues={q: QUEUE_RESULTS.get(q, NOBODY) for q in QUEUES}, seats=SEAT_RESULTS)
+        queues = {q: case.queues.get(q, QUEUE_RESULTS.get(q, NOBODY)) for q in QUEUES}
+        world = World(epoch, queues=queues, seats=SEAT_RESULTS)
         plan = generated
     else:
         world, plan = World(epoch, engine=caller_hangs_up if case.hangs_up else unreachable), Dialplan.parse(PROBE)
@@ -655,7 +720,7 @@ def assert_same_values(call: Call, observed: Observed, preset: dict[str, str]) -
         assert {k: fields.get(k) for k in headers} == headers, name
 
 
-ALL_NAMES = CLOCK_NAMES + [case.name for case in PROBE_CASES + GENERATED_CASES]
+ALL_NAMES = CLOCK_NAMES + [case.name for case in PROBE_CASES + GENERATED_CASES + LEAVE_CASES]
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

@@ -1,9 +1,9 @@
 """The queue paths on a real Asterisk 22, each judged by Asterisk itself (its AMI events, queue_log and CDR): the
-agent who hangs up first and the rating the citizen keys (each key, an invalid key, none), the citizen who hangs up
-in the conversation, the citizen who gives up while agents ring, nobody logged in, every agent paused (before and
-while the citizen waits), an expert queue's timeout to hotline-12345, and the agent's one-key transfer to 110 and to
-the power company (linkage). Who answered, who gave up and where, how long they waited: a lead's connection rate
-and call-back list are built on these.
+agent who hangs up first and the rating the citizen keys (each key, an invalid key, none, a hang-up at the question
+or during the thanks), the citizen who hangs up in the conversation, the citizen who gives up while agents ring,
+nobody logged in, every agent paused (before and while the citizen waits), an expert queue's timeout to
+hotline-12345, and the agent's one-key transfer to 110 and to the power company (linkage). Who answered, who gave
+up and where, how long they waited: a lead's connection rate and call-back list are built on these.
 
 The module's calls are placed together, as on a morning at the centre: each citizen calls from a number of their
 own, and the hotline's agents do what that number asks of them (world.py, [agents-for-caller]), so whichever free
@@ -53,6 +53,7 @@ class Case:
     agent: str = "answer:2"  # what the hotline agent does for this citizen (world.py's agent behaviours)
     hold: int = 60  # the citizen hangs up this many seconds after the call is answered
     keys: tuple[str, ...] = ()  # the key pressed at each rating question ("": none)
+    hangs_up_at: str = ""  # the prompt of the rating the citizen's phone hangs up in, as Asterisk starts it
 
 
 # Placed one after the other, before the others: the hotline with nobody logged in, then with every agent paused.
@@ -69,6 +70,8 @@ TOGETHER = {
     "invalid-then-a-key": Case("12369", "13900000115", keys=("0", "1")),
     "no-key": Case("12369", "13900000116", keys=("", "")),
     "caller-hangs-up": Case("12369", "13900000117", agent="hold", hold=4),
+    "hangs-up-at-the-question": Case("12369", "13900000125", hangs_up_at="rating"),
+    "hangs-up-at-the-thanks": Case("12369", "13900000126", keys=("2",), hangs_up_at="rating-thanks"),
     "to-110": Case("12369", "13900000118", agent="transfer:1:110", hold=12),
     "to-95598": Case("12369", "13900000119", agent="transfer:1:95598", hold=12),
     "nobody-in-the-expert-queue": Case("12333", "13900000121", keys=("1",)),
@@ -119,7 +122,7 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> None:
     def wanted(m: Message) -> bool:
         return (
             (m.event == "Newchannel" and m.get("Uniqueid") in phones)
-            or (m.event == "AGIExecStart" and m.get("Command", "").startswith("GET DATA"))
+            or (m.event == "AGIExecStart" and m.get("Command", "").startswith(("GET DATA", "STREAM FILE")))
             or (m.event == "AgentCalled" and m.get("Queue") == "expert-12320")
             or (m.event == "Hangup" and m.get("Uniqueid") in open_calls)
         )
@@ -137,6 +140,11 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> None:
             paused = True
         elif m.event == "AGIExecStart" and uniqueid in by_inbound:
             name = by_inbound[uniqueid]
+            prompt = (m.get("Command") or "").split(" ")[2]
+            if prompt == CASES[name].hangs_up_at:
+                _queue(site, "Hangup", Channel=phones[calls[name].citizen], Cause="16")
+            if not (m.get("Command") or "").startswith("GET DATA"):
+                continue
             keys = CASES[name].keys
             key = keys[asked[name]] if asked[name] < len(keys) else ""
             asked[name] += 1
@@ -236,6 +244,24 @@ def test_a_key_the_rating_does_not_take_or_none_asks_once_more(site, day, name, 
     assert found.asked == [[key] if key else [] for key in CASES[name].keys], "asked twice, these keys received"
     assert (stub["rating"], stub["rating_reason"]) == rating
     assert ("rating-thanks", "200") in found.prompts, "thanked, and only then hung up"
+
+
+def test_a_citizen_who_hangs_up_at_the_rating_question_is_answered_and_not_rated(site, day):
+    stub, line, found = judged(site, day, "hangs-up-at-the-question")
+    _answered_in_hotline(found)
+    assert found.left == [(HOTLINE, "COMPLETEAGENT")]
+    assert found.hung_up_in.startswith("GET DATA rating ") and found.asked == [[]], found
+    assert (stub["outcome"], stub["stage"]) == ("answered", "done"), "the conversation happened: not a prompt's"
+    assert (stub["rating"], stub["rating_reason"]) == ("not-rated", "caller-hung-up")
+    assert line["result"] == "answered"
+    assert not found.acted_after_hangup, found.after_hangup
+
+
+def test_a_citizen_who_rates_and_hangs_up_during_the_thanks_keeps_the_rating(site, day):
+    stub, _, found = judged(site, day, "hangs-up-at-the-thanks")
+    assert found.asked == [["2"]] and found.hung_up_in.startswith("STREAM FILE rating-thanks "), found
+    assert (stub["outcome"], stub["rating"], stub["rating_reason"]) == ("answered", "basically-satisfied", "")
+    assert not found.acted_after_hangup, found.after_hangup
 
 
 def test_a_citizen_who_hangs_up_in_the_conversation_is_answered_and_never_asked(site, day):

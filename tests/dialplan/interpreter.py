@@ -248,17 +248,37 @@ class _Run:
         self._goto(context, exten, "1")
         for _ in range(MAX_STEPS):
             if self.call.ending:
-                return self.call
+                break
             priorities = self.plan.contexts[self.context][self.extension]
             if self.index >= len(priorities):
                 self.call.ending = "fell-off"
-                return self.call
-            priority = priorities[self.index]
-            self.index += 1
-            data = self.substitute(priority.data)
-            self.call.trace.append(Step(self.context, self.exten, self.index, priority.app, data, self.ch.answered))
-            self._execute(priority.app, data)
-        raise DialplanError(f"no end after {MAX_STEPS} priorities: a loop")
+                break
+            self._step(priorities)
+        else:
+            raise DialplanError(f"no end after {MAX_STEPS} priorities: a loop")
+        if self.call.ending != "external":
+            self._hangup_extension()
+        return self.call
+
+    def _step(self, priorities: list[Priority]) -> None:
+        priority = priorities[self.index]
+        self.index += 1
+        data = self.substitute(priority.data)
+        self.call.trace.append(Step(self.context, self.exten, self.index, priority.app, data, self.ch.answered))
+        self._execute(priority.app, data)
+
+    def _hangup_extension(self) -> None:
+        """However the call ended in this file, Asterisk then runs the `h` extension of the context it ended in,
+        if there is one, to its end (main/pbx.c, ast_pbx_h_exten_run); how the call ended stays as it was."""
+        if self.context not in self.plan.contexts or self.plan.find(self.context, "h") is None:
+            return
+        ending, self.call.ending = self.call.ending, ""
+        self.exten = self.extension = "h"
+        self.index = 0
+        priorities = self.plan.contexts[self.context]["h"]
+        while self.index < len(priorities) and not self.call.ending:
+            self._step(priorities)
+        self.call.ending = ending
 
     # --- jumps ------------------------------------------------------------------------------------------------
 
@@ -365,8 +385,9 @@ class _Run:
             v["DIALSTATUS"] = ""
         if result == "ANSWER":
             v["ANSWEREDTIME"] = "5"
-            if kind == "dial":
+            if kind == "dial":  # Dial answers the caller once the called party answers (apps/app_dial.c)
                 v["DIALSTATUS"] = "ANSWER"
+                self.ch.answered = True
             self.call.ending = "person"
             return
         v[status] = result

@@ -16,7 +16,7 @@ from ivr.dialplan.build import EXTENSIONS, MANAGER, QUEUES, build
 from ivr.rules.loader import load_rules
 from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
 from tests.dialplan.calls import dialplan_of
-from tests.dialplan.interpreter import APPLICATIONS, FUNCTIONS, World, run
+from tests.dialplan.interpreter import APPLICATIONS, FUNCTIONS, Channel, World, run
 
 RULES = load_rules(SHIPPED_RULES)
 FILES = build(RULES)
@@ -173,3 +173,16 @@ def test_a_call_back_greets_the_citizen_who_answers_before_the_agent_speaks():
     assert dials == [["PJSIP/${EXTEN}@pstn-carrier", "45", "A(zh/callback-greeting)"]], "found whatever its language"
     assert "回拨" in RULES.prompts["callback-greeting"].text_zh
     assert (RULES.recordings / "zh" / "callback-greeting.alaw").is_file()
+
+
+@pytest.mark.parametrize("status", ["ANSWER", "BUSY", "NOANSWER"])
+def test_every_call_back_ends_with_its_ticket_and_how_the_citizens_phone_answered(status):
+    """The h extension runs however the Dial ended, and its UserEvent tells the monitor which ticket's call-back
+    it was and what the citizen's phone did."""
+    world = World(0, seats={"PJSIP/13900000001@pstn-carrier": status})
+    call = run(dialplan_of(RULES), "ivr-callback-dial", "13900000001", world, Channel({"TICKET_ID": "T-1"}))
+    assert call.ending == ("person" if status == "ANSWER" else "hangup")
+    assert [(e.name, e.detail) for e in call.of("userevent")] == [
+        ("IvrCallback", ("Ticket: T-1", f"DialStatus: {status}"))
+    ]
+    assert call.trace[-1].exten == "h"
