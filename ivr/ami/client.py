@@ -158,12 +158,20 @@ class AmiMonitor(ReconnectingClientFactory):
     initialDelay = 1.0
 
     def __init__(
-        self, credentials: Credentials, clock: IReactorTime, on_facts: Callable[[list[Fact]], None] = lambda f: None
+        self,
+        credentials: Credentials,
+        clock: IReactorTime,
+        on_facts: Callable[[list[Fact]], None] = lambda f: None,
+        on_link_up: Callable[[float | None], None] = lambda since: None,
     ) -> None:
+        """`on_link_up(since)` is told when events flow again after none could be seen from `since` (epoch; None:
+        this process has not watched yet), so what Asterisk logged meanwhile can be read back (queue_log)."""
         self.credentials = credentials
         self.clock = clock
         self.board = QueueBoard()
         self.on_facts = on_facts
+        self.on_link_up = on_link_up
+        self.unwatched_since: float | None = None
         self.up = False
         self.session: AmiSession | None = None  # the logged-in session, to send actions on
         self.link_since = clock.seconds()
@@ -192,12 +200,13 @@ class AmiMonitor(ReconnectingClientFactory):
         if not self.up:
             log.info("AMI link up as %s", self.credentials.username)
             self.link_since, self.link_why = self.clock.seconds(), "logged in"
-        self.up = True
+            self.up = True
+            self.on_link_up(self.unwatched_since)
 
     def link_down(self, why: str) -> None:
         if self.up:
             log.warning("AMI link down: %s; reconnecting with backoff", why)
-            self.link_since = self.clock.seconds()
+            self.link_since = self.unwatched_since = self.clock.seconds()
         self.link_why = why
         self.up = False
 

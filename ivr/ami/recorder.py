@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from twisted.internet import task, threads
@@ -20,6 +21,7 @@ from twisted.internet.defer import Deferred, succeed
 from twisted.internet.interfaces import IReactorTime
 
 from ivr.ami.board import Abandoned, Answered, Fact, Fallback, HungUp, QueueBoard, Transferred
+from ivr.ami.queuelog import Row, missed
 from ivr.calendar.deadlines import DeadlineClock, clock_for
 from ivr.router.decide import CallFacts, Presentation, route
 from ivr.rules.model import Rules
@@ -65,9 +67,10 @@ class Recorder:
         self._board_of = board
         self._publisher.start(PUBLISH_SECONDS, now=True)
 
-    def facts(self, facts: list[Fact]) -> None:
-        """Store what the events said about calls (call-back results are the dialler's: it knows whose)."""
-        at = self.now()
+    def facts(self, facts: list[Fact], when: float | None = None) -> None:
+        """Store what the events said about calls (call-back results are the dialler's: it knows whose). `when`:
+        the epoch Asterisk gave for them (queue_log rows), else now."""
+        at = self.now() if when is None else datetime.fromtimestamp(when, self.rules().timezone)
         for fact in facts:
             event = _event(fact, at)
             if event is not None:
@@ -75,6 +78,32 @@ class Recorder:
             if isinstance(fact, Fallback):
                 self._stubs.append(self._fallback_stub(fact, at))
         self._flush()
+
+    def catch_up(self, queue_log: Path, since: float, until: float) -> Deferred[int]:
+        """Store what Asterisk's queue_log says happened from `since` to `until`, while no monitor was connected:
+        read in a thread, then recorded like live facts at the times Asterisk logged them (the store keeps a fact
+        seen live too only once). Fires with the number of facts; a file that cannot be read is logged, not raised:
+        the live board goes on without it."""
+        reading = self._run(_read_missed, queue_log, since, until)
+
+        def learnt(rows: list[Row]) -> int:
+            for row in rows:
+                self.facts([row.fact], row.at)
+            span = f"{_clock(since, self.rules())} to {_clock(until, self.rules())}"
+            log.info("queue_log %s: %d fact(s) from %s, while no monitor was connected", queue_log, len(rows), span)
+            return len(rows)
+
+        def unreadable(failure: Any) -> int:
+            error = failure.value
+            why = error.strerror if isinstance(error, OSError) and error.strerror else failure.getErrorMessage()
+            log.warning(
+                "queue_log %s: %s: callers who gave up while no monitor was connected are not on the call-back list",
+                queue_log,
+                why,
+            )
+            return 0
+
+        return reading.addCallbacks(learnt, unreadable)
 
     def record(self, events: list[CallEvent]) -> None:
         """Store call events made elsewhere (the dialler's attempts), with the same no-loss handling."""
@@ -148,6 +177,16 @@ class Recorder:
         self._deadlines = clock_for(rules, self._deadlines)
         stub = plan_stub(route(facts, rules), facts, channel, self.book.counter.engine, self._deadlines)
         return replace(stub, outcome=StubOutcome.UNFINISHED)
+
+
+def _read_missed(queue_log: Path, since: float, until: float) -> list[Row]:
+    """In a thread: the file is Asterisk's and may be large; it is read as a stream, line by line."""
+    with queue_log.open(encoding="utf-8", errors="replace") as lines:
+        return missed(lines, since, until)
+
+
+def _clock(epoch: float, rules: Rules) -> str:
+    return datetime.fromtimestamp(epoch, rules.timezone).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _event(fact: Fact, at: datetime) -> CallEvent | None:

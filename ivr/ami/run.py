@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from twisted.internet import reactor as _reactor
 
@@ -12,26 +13,68 @@ from ivr.ami.recorder import Recorder, board_document
 from ivr.rules.model import Rules
 from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.tickets.book import TicketBook
+from ivr.tickets.store import StoreUnavailable
 
 log = logging.getLogger("ivr.ami")
 reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 CONNECT_SECONDS = 5.0
+# How far back queue_log is read after a gap: a day (today's figures, the call-back list); a monitor that never ran
+# before, or was stopped for longer, starts there too. queue_log counts whole seconds, hence the slack.
+CATCH_UP_SECONDS = 24 * 3600.0
+QUEUE_LOG_SLACK = 2.0
+
+
+def last_watched(book: TicketBook, name: str) -> float | None:
+    """When the last run of the monitor called `name` last saw Asterisk's events: its board's last update while
+    the link was up, or when the link went down. None when there is no such board (or no store to ask)."""
+    try:
+        document = book.store.boards().get(name)
+    except StoreUnavailable:
+        return None
+    if not document:
+        return None
+    updated = float(document.get("updated") or 0.0)
+    link = document.get("link") or {}
+    return updated if link.get("up") else min(updated, float(link.get("since") or updated))
 
 
 def monitor(
-    host: str, port: int, name: str, credentials: Credentials, holder: RulesHolder[Rules], book: TicketBook
+    host: str,
+    port: int,
+    name: str,
+    credentials: Credentials,
+    holder: RulesHolder[Rules],
+    book: TicketBook,
+    queue_log: Path | None = None,
 ) -> int:
-    """Run until SIGTERM or SIGINT; SIGHUP or a change of the rules file reloads the rules (`follow`)."""
+    """Run until SIGTERM or SIGINT; SIGHUP or a change of the rules file reloads the rules (`follow`). After each
+    time no events could be seen, what Asterisk's `queue_log` says happened meanwhile is stored too."""
 
     def rules() -> Rules:
         return holder.current
 
+    previous = last_watched(book, name)  # before this run's board replaces the last one's
+
+    def caught_up(since: float | None) -> None:
+        if queue_log is None:
+            return
+        until = reactor.seconds()
+        if since is None:  # this run's first link: the gap began when the last run stopped watching
+            since = previous if previous is not None else 0.0
+        recorder.catch_up(queue_log, max(since, until - CATCH_UP_SECONDS) - QUEUE_LOG_SLACK, until)
+
     recorder = Recorder(book, rules, name, reactor)
-    ami = AmiMonitor(credentials, reactor, on_facts=lambda facts: (recorder.facts(facts), dialler.facts(facts)))
+    ami = AmiMonitor(
+        credentials,
+        reactor,
+        on_facts=lambda facts: (recorder.facts(facts), dialler.facts(facts)),
+        on_link_up=caught_up,
+    )
     dialler = Dialler(rules, ami, recorder, reactor)
     reactor.connectTCP(host, port, ami, timeout=CONNECT_SECONDS)
     log.info(
-        "ivr monitor %s: AMI at %s:%d as %s, rules %s, tickets %s (fallback stubs as %s), automatic call-backs %s",
+        "ivr monitor %s: AMI at %s:%d as %s, rules %s, tickets %s (fallback stubs as %s), automatic call-backs %s, "
+        "queue_log %s",
         name,
         host,
         port,
@@ -40,6 +83,7 @@ def monitor(
         book.store.name,
         book.counter.engine,
         "on" if rules().callbacks.automatic else "off",
+        queue_log or "not read (a caller who gives up while no monitor is connected is not on the call-back list)",
     )
     follow(holder, reactor)
 

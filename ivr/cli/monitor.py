@@ -14,6 +14,7 @@ from ivr.cli.serve import add_store_argument, env
 
 DEFAULT_SPOOL = "monitor-spool"
 DEFAULT_ENGINE_ID = "m1"
+DEFAULT_QUEUE_LOG = "/var/log/asterisk/queue_log"
 
 
 def add_parser(commands: Any, default_rules: str) -> None:
@@ -26,7 +27,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "get a stub numbered with --engine-id). Reconnects with backoff; every (re)connect rebuilds the board. "
         "SIGHUP, or a change of the rules file, reloads the rules (an invalid file is refused, the old rules stay). "
         "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_RULES, "
-        "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL).",
+        "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL, IVR_QUEUE_LOG).",
     )
     parser.add_argument("--ami-host", default=env("IVR_AMI_HOST", "127.0.0.1"), help="Asterisk's AMI address")
     parser.add_argument("--ami-port", type=int, default=int(env("IVR_AMI_PORT", "5038")), help="AMI TCP port")
@@ -48,6 +49,14 @@ def add_parser(commands: Any, default_rules: str) -> None:
         default=env("IVR_MONITOR_SPOOL", DEFAULT_SPOOL),
         metavar="DIR",
         help=f"this monitor's own folder for its id counter and stubs waiting for the store (default: {DEFAULT_SPOOL})",
+    )
+    parser.add_argument(
+        "--queue-log",
+        default=env("IVR_QUEUE_LOG", DEFAULT_QUEUE_LOG),
+        metavar="FILE",
+        help="Asterisk's queue_log, read back after each time no events could be seen (a restart, a link down), so "
+        "a caller who gave up meanwhile is still counted and on the call-back list (default: "
+        f"{DEFAULT_QUEUE_LOG}; '' reads none)",
     )
     parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
     parser.set_defaults(run=run)
@@ -78,4 +87,5 @@ def run(args: argparse.Namespace) -> int:
     except SpoolBusy as exc:
         raise UsageError(f"--spool: {exc}") from None
     logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book)
+    queue_log = Path(args.queue_log) if args.queue_log else None
+    return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book, queue_log)

@@ -100,6 +100,29 @@ def test_shutdown_marks_the_link_down_and_reconnect_rebuilds(caplog):
     assert transport.value().endswith(b"Action: QueueStatus\r\nActionID: queuestatus-4\r\n\r\n")
 
 
+def test_each_link_up_says_since_when_no_events_could_be_seen():
+    """The first link of a run knows no gap of its own (None: the run's caller decides); after Asterisk's
+    shutdown, the next link up names the moment the events stopped, by the monitor's clock."""
+    clock = task.Clock()
+    clock.advance(1000)
+    gaps: list[float | None] = []
+    monitor = AmiMonitor(LAB, clock, on_link_up=gaps.append)
+    lines = asterisk_side("ami-shutdown.txt")
+    session, _ = connect(monitor)
+    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    assert gaps == [None]
+    clock.advance(60)
+    session.dataReceived(events_only(lines))
+    session.connectionLost(None)
+    clock.advance(30)
+    again, transport = connect(monitor)
+    again.dataReceived(lines[0] + b"\r\n")
+    login = transport.value().split(b"ActionID: ")[1].split(b"\r\n")[0]
+    again.dataReceived(block(lines, b"login-1", login))
+    assert monitor.up
+    assert gaps == [None, 1060.0], "told once per link up, with the shutdown's time"
+
+
 def test_credentials_never_show_the_secret(tmp_path):
     secret_file = tmp_path / "secret"
     secret_file.write_text("s3cret\n")

@@ -116,12 +116,16 @@ class Site:
 
     def start_monitor(self) -> Engine:
         """`ivr monitor` as an admin sets it up: the generated AMI user, its secret from a file only it reads (the
-        same secret the switch's ivr-ami-secret.conf holds), the site's rules and store."""
+        same secret the switch's ivr-ami-secret.conf holds), the site's rules and store, the switch's queue_log."""
         assert self.switch is not None
         secret = self.folder / "ami-secret"
         secret.write_text(self.switch.monitor_secret + "\n", encoding="utf-8")
         secret.chmod(0o600)
-        login = {"IVR_AMI_USER": MONITOR, "IVR_AMI_SECRET_FILE": str(secret)}
+        login = {
+            "IVR_AMI_USER": MONITOR,
+            "IVR_AMI_SECRET_FILE": str(secret),
+            "IVR_QUEUE_LOG": str(self.switch.folder / "log" / "queue_log"),  # on the Asterisk host, as by default
+        }
         self.monitor = start_monitor(self.folder, self.switch.ami_port, self.store, "", self.rules, login)
         return self.monitor
 

@@ -7,6 +7,7 @@ Asterisk restarted (`core restart now`). After each, what a lead reads (`ivr que
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 from collections.abc import Iterator
@@ -103,13 +104,10 @@ def test_the_monitor_restarted_while_callers_wait(site: Site):
         site.logoff(QUEUE, agent)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a caller who gives up while no monitor is connected: Asterisk's QueueCallerAbandon goes to nobody "
-    "(AMI keeps no history), the stub stays abandoned by the engine's word alone, and ivr/tickets/callbacks.py "
-    "lists only Asterisk-confirmed (ami:abandoned) abandons: the caller is never on the call-back list",
-)
 def test_a_caller_who_gives_up_while_the_monitor_is_down_is_still_called_back(site: Site):
+    """Asterisk's QueueCallerAbandon went to nobody (AMI keeps no history); its queue_log has the ABANDON, which
+    the monitor reads back once it is connected again: the call-back list (Asterisk-confirmed abandons only) has
+    the caller, with the wait and position Asterisk logged, and today's figures count the abandon."""
     agent = site.agent(QUEUE, "8004", "ring")
     try:
         call = site.call("12345", caller="13900000005")
@@ -123,6 +121,14 @@ def test_a_caller_who_gives_up_while_the_monitor_is_down_is_still_called_back(si
         wait_for("nobody waits", lambda: waiting(site) == [] and link(site)["up"])
         gave_up(site, [call])
         listed(site, [call])
+        assert site.switch is not None
+        (row,) = [r for r in site.switch.queue_log() if r[1] == call.inbound and r[4] == "ABANDON"]
+        steps = [s["detail"] for s in site.ticket_of(call)["route"] if s["what"] == "ami:abandoned"]
+        assert steps == [f"{QUEUE} at position {row[5]} after {row[7]} s"], "Asterisk's position and wait"
+        rows = [r for r in site.switch.queue_log() if r[2] == QUEUE]
+        assert today(site)["abandoned"] == sum(r[4] == "ABANDON" for r in rows), "counted like every abandon"
+        assert site.monitor is not None
+        assert re.search(r"queue_log \S+: [1-9][0-9]* fact\(s\) from ", site.monitor.log_text()), "read back"
     finally:
         site.logoff(QUEUE, agent)
 
