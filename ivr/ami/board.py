@@ -117,6 +117,19 @@ class HungUp:
 
 
 @dataclass(frozen=True)
+class Dialled:
+    """A Dial of a routed caller ended (DialEnd; IVR_LINE on the caller's channel): in `context` (where the
+    caller's dialplan was: the engine's, or a generated fallback context), to `to` (the called channel), with
+    Asterisk's DIALSTATUS. app_queue's rings of agents raise DialEnd too; which ones matter is the recorder's call,
+    which knows the rules' seats."""
+
+    uniqueid: str
+    context: str
+    to: str
+    status: str
+
+
+@dataclass(frozen=True)
 class CallbackEnded:
     """A call-back attempt ended: OriginateResponse Failure for `action_id` (no agent took it in time, or Asterisk
     refused), or UserEvent(IvrCallback) of the generated dialplan with the citizen's DIALSTATUS for `ticket`."""
@@ -126,7 +139,7 @@ class CallbackEnded:
     result: str
 
 
-Fact = Answered | Abandoned | Transferred | Fallback | HungUp | CallbackEnded
+Fact = Answered | Abandoned | Transferred | Fallback | HungUp | Dialled | CallbackEnded
 
 
 def channel_variable(m: Message, name: str) -> str:
@@ -270,6 +283,15 @@ class QueueBoard:
             return []
         return [HungUp(m.get("Uniqueid") or "", m.get("Cause-txt") or m.get("Cause") or "")]
 
+    def _dial_end(self, m: Message, now: float) -> list[Fact]:
+        if not channel_variable(m, "IVR_LINE"):
+            return []
+        return [
+            Dialled(
+                m.get("Uniqueid") or "", m.get("Context") or "", m.get("DestChannel") or "", m.get("DialStatus") or ""
+            )
+        ]
+
     def _originated(self, m: Message, now: float) -> list[Fact]:
         if m.get("Response") == "Success":
             return []  # an agent took it; the citizen's answer comes with UserEvent(IvrCallback)
@@ -334,6 +356,7 @@ _HANDLERS = {
     "AttendedTransfer": QueueBoard._transfer,
     "UserEvent": QueueBoard._user,
     "Hangup": QueueBoard._hangup,
+    "DialEnd": QueueBoard._dial_end,
     "OriginateResponse": QueueBoard._originated,
     "QueueMemberStatus": QueueBoard._member,
     "QueueMemberAdded": QueueBoard._member,

@@ -39,6 +39,8 @@ EVENTS = (
     "BlindTransfer",
     "AttendedTransfer",
     "Hangup",
+    # A department's seat answering a caller the dialplan carried without the engine.
+    "DialEnd",
     "UserEvent",
     # The dialler's Originate (Async) ends with it: Failure when no agent took the call-back in time.
     "OriginateResponse",

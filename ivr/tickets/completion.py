@@ -22,7 +22,8 @@ from ivr.tickets.stub import RouteStep, Stub, StubOutcome
 class EventKind(StrEnum):
     ANSWERED = "answered"  # AgentConnect: an agent of `queue` took the call after `wait` seconds
     ABANDONED = "abandoned"  # QueueCallerAbandon: the caller left `queue` without an agent, at `position`
-    TRANSFERRED = "transferred"  # BlindTransfer / AttendedTransfer / AgentComplete Reason: transfer
+    TRANSFERRED = "transferred"  # BlindTransfer / AttendedTransfer / AgentComplete Reason: transfer; a seat that
+    # answered the dialplan's Dial (DialEnd ANSWER, `agent`: the seat's DIALEDPEERNUMBER)
     FALLBACK = "fallback"  # UserEvent IvrFallback: the dialplan went on without the engine at stage `detail`
     HANGUP = "hangup"  # Hangup of an engine-routed channel: the call was real (cause in `detail`)
     CALLBACK = "callback"  # one call-back attempt and how it ended (`detail`: DIALSTATUS, or FAILED ...)
@@ -116,6 +117,7 @@ def completed(stub: Stub, events: Iterable[CallEvent]) -> Stub:
     rating_reason = stub.rating_reason
     if kinds[EventKind.TRANSFERRED]:
         outcome = StubOutcome.TRANSFERRED
+        answered_by = answered_by or next((e.agent for e in kinds[EventKind.TRANSFERRED] if e.agent), "")
         if stub.rating == Rating.NOT_RATED:  # the engine saw only the HANGUP a transfer ends the session with
             rating_reason = NotRated.TRANSFERRED.value
     zone = stub.received.tzinfo

@@ -133,3 +133,49 @@ def test_a_store_outage_keeps_the_facts_and_logs_one_alarm(tmp_path, caplog):
     with sqlite3.connect(tmp_path / "tickets.db") as db:
         kept = db.execute("SELECT uniqueid, key FROM call_events").fetchall()
     assert kept == [("1795849801.5", "transferred")], "the kept fact was written once the store was back"
+
+
+def dial_end(context: str, status: str, line: str = "12328") -> Message:
+    """A DialEnd as Asterisk 22 sends it with the generated channelvars (fields of ami-02's, the caller's
+    ChanVariable as manager.conf's channelvars adds it)."""
+    return Message(
+        (
+            ("Event", "DialEnd"),
+            ("Channel", "Local/12328@ivr-inbound-00000003;2"),
+            ("Context", context),
+            ("Uniqueid", "inbound-00007"),
+            ("Linkedid", "citizen-00007"),
+            ("ChanVariable", f"IVR_LINE={line}"),
+            ("DestChannel", "Local/12328@dept-transport-00000005;1"),
+            ("DialStatus", status),
+        )
+    )
+
+
+def test_a_seat_that_answers_a_caller_the_dialplan_carried_hands_the_call_on(tmp_path):
+    """The engine was down: its fallback stub said `unfinished` for ever although the department's seat took the
+    call. Only a Dial in a seat's generated context counts: the engine records its own (ivr-engine), a queue's ring
+    of an agent is no seat, a seat that did not answer changes nothing."""
+    clock = task.Clock()
+    clock.advance(1795849801)
+    rec = recorder(tmp_path, clock)
+    board = QueueBoard()
+    fallback = ivr_fallback().fields
+    fallback = tuple((k, {"Line": "12328", "Uniqueid": "inbound-00007", "Stage": ""}.get(k, v)) for k, v in fallback)
+    rec.facts(board.apply(Message(fallback), clock.seconds()))
+    for ignored in (
+        dial_end("ivr-engine", "ANSWER"),
+        dial_end("ivr-to-hotline-12345", "ANSWER"),
+        dial_end("ivr-to-seat-12328", "BUSY"),
+        dial_end("ivr-to-seat-12328", "ANSWER", line=""),
+    ):
+        rec.facts(board.apply(ignored, clock.seconds()))
+    (stub,) = rec.book.store.find(Query())
+    assert stub.outcome is StubOutcome.UNFINISHED
+    rec.facts(board.apply(dial_end("ivr-to-seat-12328", "ANSWER"), clock.seconds()))
+    (stub,) = rec.book.store.find(Query())
+    assert stub.outcome is StubOutcome.TRANSFERRED
+    assert stub.answered_by == RULES.seats["seat-12328"].dial.partition("/")[2], "as DIALEDPEERNUMBER says it"
+    assert [(s.what, s.detail) for s in stub.route if s.what == "ami:transferred"] == [
+        ("ami:transferred", "to seat-12328 (Local/12328@dept-transport-00000005;1)")
+    ]
