@@ -7,7 +7,8 @@ The morning: agents log in to hotline-12345 (one whose phone is not plugged in);
 citizens wait while the agents rung for them ring without answering, and both give up (the first, then the second,
 which moves up to position 1); then, together, a citizen answered who rates the call, one whose agent logs off
 mid-call, one the agent blind-transfers to the power company, one the agent hands over with an attended transfer,
-and one who hangs up during the main line's welcome prompt. Who gave up must be on the call-back list; who was
+one who hangs up during the main line's welcome prompt, and one whose agents ring on until the citizen has waited
+more than the service level's 15 s. Who gave up must be on the call-back list; who was
 answered must not. The rules are the shipped ones: every give-up and hang-up is made on an AMI event, so no queue
 timeout is waited for (about 45 s for the module)."""
 
@@ -24,7 +25,9 @@ import pytest
 from ivr.ami.protocol import Message
 from tests.ami.monitor import queues, wait_for
 from tests.asterisk.judge import account, assert_agree
+from tests.asterisk.lead import agrees_with_queue_log, wallboard_agrees
 from tests.asterisk.site import Call, Site
+from tests.web.server import start_web
 
 HOTLINE = "hotline-12345"
 AGENTS = [f"Local/80{n}@agents-for-caller/n" for n in range(31, 37)]
@@ -51,7 +54,11 @@ TOGETHER = {
     "blind-transfer": Case("12369", "13900000213", "transfer:1:95598", hold=12),
     "attended-transfer": Case("12369", "13900000214", "atxfer:1:95598", hold=14),
     "hangs-up-in-prompt": Case("12345", "13900000215", "answer:2"),
+    # Its agents ring; the one rung once the citizen has waited LATE seconds picks up (queue_log: CONNECT after
+    # more than the 15 s of the service level).
+    "answered-late": Case("12369", "13900000216", "ring", key="2"),
 }
+LATE = 16
 CASES = {**WAITERS, **TOGETHER}
 
 
@@ -169,6 +176,9 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> str:
     open_calls = set(by_inbound)
     logged_off = ""
     prompt_call = calls["hangs-up-in-prompt"]
+    late = calls["answered-late"]
+    joined_at = float(_wanted(site, since, _joined(late)).get("Timestamp") or 0)
+    picked_up = False
     hung_up = False
     deadline = time.monotonic() + 120
     at = since
@@ -188,6 +198,10 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> str:
             phones[uniqueid] = m.get("Channel") or ""
         elif m.event == "Hangup" and name:
             open_calls.discard(uniqueid)
+        elif m.event == "AgentCalled" and name == "answered-late" and not picked_up:
+            if float(m.get("Timestamp") or 0) - joined_at >= LATE:  # Asterisk's own clock
+                _pick_up(site, m)
+                picked_up = True
         elif m.event == "AgentConnect" and name == "agent-logs-off":
             logged_off = m.get("Interface") or ""
             site.logoff(HOTLINE, logged_off)
@@ -199,6 +213,14 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> str:
             citizen = calls[name].citizen
             _ok(site, "PlayDTMF", Channel=phones[citizen], Digit=CASES[name].key)
     return logged_off
+
+
+def _pick_up(site: Site, called: Message) -> None:
+    """The ringing agent's phone (the ;2 half of its Local channel, in [agent-ring]) answers now and hangs up
+    2 s later: sent to [agent-answer]."""
+    phone = (called.get("DestChannel") or "").removesuffix(";1") + ";2"
+    _ok(site, "Setvar", Channel=phone, Variable="DO", Value="answer:2")
+    _ok(site, "Redirect", Channel=phone, Context="agent-answer", Exten="s", Priority="1")
 
 
 def _queue_log(site: Site, call: Call) -> list[list[str]]:
@@ -355,6 +377,30 @@ def test_todays_figures_per_queue_and_per_line_are_queue_logs(site, day):
     assert today["answered_in_time"] == sum(w <= 15 for w in connects)
     assert today["service_level"] == today["answered_in_time"] / today["offered"]
     assert today["connection_rate"] == len(connects) / len(queued)
+    assert max(connects) > 15 and today["answered_in_time"] < today["answered"], "one waited past the 15 s"
     lines = {line["line"]: line for line in view["lines"]}
     assert lines["12369"]["offered"] == len(queued) and lines["12369"]["abandoned"] == len(abandons)
+    assert (lines["12369"]["answered"], lines["12369"]["answered_in_time"]) == (
+        len(connects),
+        today["answered_in_time"],
+    )
+    assert lines["12369"]["connection_rate"] == len(connects) / len(queued)
+    assert lines["12369"]["service_level"] == today["answered_in_time"] / len(queued)
     assert lines["12345"]["offered"] == 1 and lines["12345"]["answered"] == 0
+    assert lines["12345"]["connection_rate"] == 0.0, "called, never answered: the caller hung up at the welcome"
+    web = start_web(site.folder, site.store, site.rules, "--spool", str(site.folder / "spool"))
+    try:
+        wallboard_agrees(web.port, HOTLINE, agrees_with_queue_log(site, HOTLINE))
+    finally:
+        web.stop()
+
+
+def test_a_caller_answered_after_15_s_counts_as_answered_but_not_in_the_service_level(site, day):
+    call = day.calls["answered-late"]
+    (connect,) = [row for row in _queue_log(site, call) if row[4] == "CONNECT"]
+    assert int(connect[5]) > 15, connect
+    stub, found = site.ticket_of(call), account(site, call)
+    assert_agree(stub, found)
+    assert (stub["outcome"], stub["queue_wait"], stub["answered_by"]) == ("answered", int(connect[5]), connect[3])
+    assert (stub["rating"], stub["rating_reason"]) == ("basically-satisfied", "")
+    assert stub["id"] not in {e["ticket"] for e in _callbacks(site)}
