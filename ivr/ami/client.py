@@ -69,6 +69,7 @@ class AmiSession(Protocol):
         return action_id
 
     def dataReceived(self, data: bytes) -> None:
+        self.monitor.heard_at = self.monitor.clock.seconds()
         try:
             items = self.parser.feed(data)
         except AmiProtocolError as exc:
@@ -171,6 +172,7 @@ class AmiMonitor(ReconnectingClientFactory):
         self.board = QueueBoard()
         self.on_facts = on_facts
         self.on_link_up = on_link_up
+        self.heard_at = 0.0  # when Asterisk last sent anything: on a link that dies silently, where the gap begins
         self.unwatched_since: float | None = None
         self.up = False
         self.session: AmiSession | None = None  # the logged-in session, to send actions on
@@ -206,7 +208,8 @@ class AmiMonitor(ReconnectingClientFactory):
     def link_down(self, why: str) -> None:
         if self.up:
             log.warning("AMI link down: %s; reconnecting with backoff", why)
-            self.link_since = self.unwatched_since = self.clock.seconds()
+            self.link_since = self.clock.seconds()
+            self.unwatched_since = min(self.heard_at or self.link_since, self.link_since)
         self.link_why = why
         self.up = False
 

@@ -10,7 +10,7 @@ from twisted.internet.testing import StringTransport
 from twisted.python.failure import Failure
 
 from ivr.ami.board import Answered
-from ivr.ami.client import AmiMonitor, Credentials
+from ivr.ami.client import PING_SECONDS, AmiMonitor, Credentials
 from tests.ami.peer import asterisk_side, block, events_only
 from tests.transcripts import SERVER, read_transcript
 
@@ -121,6 +121,29 @@ def test_each_link_up_says_since_when_no_events_could_be_seen():
     again.dataReceived(block(lines, b"login-1", login))
     assert monitor.up
     assert gaps == [None, 1060.0], "told once per link up, with the shutdown's time"
+
+
+def test_a_link_that_dies_silently_is_unwatched_from_the_last_word_asterisk_said():
+    """No FIN, no RST: the Ping goes unanswered and the link is dropped PING_SECONDS later; what happened after
+    Asterisk's last message was not seen, so the gap begins there, not at the drop."""
+    clock = task.Clock()
+    clock.advance(1000)
+    gaps: list[float | None] = []
+    monitor = AmiMonitor(LAB, clock, on_link_up=gaps.append)
+    lines = asterisk_side("ami-02-queue-connect.txt")
+    session, transport = connect(monitor)
+    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    clock.advance(3)
+    session.dataReceived(block(asterisk_side("ami-actions.txt"), b"queuestatus-5", b"queuestatus-2"))
+    for _ in range(3):  # a ping, unanswered at the next: dropped
+        clock.advance(PING_SECONDS)
+    assert not monitor.up and transport.disconnecting
+    session.connectionLost(None)
+    again, transport = connect(monitor)
+    again.dataReceived(lines[0] + b"\r\n")
+    login = transport.value().split(b"ActionID: ")[1].split(b"\r\n")[0]
+    again.dataReceived(block(lines, b"login-1", login))
+    assert gaps == [None, 1003.0]
 
 
 def test_credentials_never_show_the_secret(tmp_path):

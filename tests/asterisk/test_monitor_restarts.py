@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from tests.ami.monitor import queues, start_monitor, wait_for
+from tests.asterisk.lead import agrees_with_queue_log, wallboard_agrees
 from tests.asterisk.site import Call, Site
 from tests.asterisk.switch import MONITOR
+from tests.web.server import start_web
 
 QUEUE = "hotline-12345"
 
@@ -199,7 +201,11 @@ def monitor_over(site: Site, relay: Link) -> Iterator[None]:
     """The module's monitor replaced, for one test, by one that reaches Asterisk through `relay`."""
     assert site.monitor is not None and site.switch is not None
     site.monitor.stop()
-    login = {"IVR_AMI_USER": MONITOR, "IVR_AMI_SECRET_FILE": str(site.folder / "ami-secret")}
+    login = {
+        "IVR_AMI_USER": MONITOR,
+        "IVR_AMI_SECRET_FILE": str(site.folder / "ami-secret"),
+        "IVR_QUEUE_LOG": str(site.switch.folder / "log" / "queue_log"),
+    }
     site.monitor = start_monitor(site.folder, relay.port, site.store, "", site.rules, login)
     try:
         yield
@@ -228,6 +234,7 @@ def test_the_ami_link_dead_without_a_word_while_a_caller_waits(site: Site):
             wait_for("link down", lambda: "AMI link down: no answer from Asterisk" in site.monitor.log_text(), 40)
             wait_for("reconnected, the board rebuilt", lambda: relay.opened == 2 and waiting(site) == [], 40)
             assert link(site)["up"]
+            listed(site, [call])  # its QueueCallerAbandon was lost on the dead link; queue_log has the ABANDON
         finally:
             site.logoff(QUEUE, agent)
 
@@ -254,3 +261,15 @@ def test_asterisk_restarted_while_a_caller_waits(site: Site):
         listed(site, [call])
     finally:
         site.logoff(QUEUE, agent)
+
+
+def test_todays_figures_after_every_outage_are_queue_logs_everywhere(site: Site):
+    """After the restarts, the kicked session, the dead link and Asterisk's restart: each caller counted once, as
+    queue_log counts them, on `ivr queues --json`, `/state.json` and `/metrics`."""
+    figures = agrees_with_queue_log(site, QUEUE)
+    assert figures["abandoned"] >= 5, figures
+    web = start_web(site.folder, site.store, site.rules, "--spool", str(site.folder / "spool"))
+    try:
+        wallboard_agrees(web.port, QUEUE, figures)
+    finally:
+        web.stop()
