@@ -50,6 +50,9 @@ class Outcome(StrEnum):
 QUEUE_FAILURES = frozenset(
     {"TIMEOUT", "FULL", "JOINEMPTY", "LEAVEEMPTY", "JOINUNAVAIL", "LEAVEUNAVAIL", "UNKNOWN", "WITHDRAW"}
 )
+# Refused at the door: the caller never entered the queue (app_queue writes no queue_log row, raises no
+# QueueCallerJoin), so it was never offered to it.
+QUEUE_NOT_JOINED = frozenset({"JOINEMPTY", "FULL", "JOINUNAVAIL"})
 SEAT_FAILURES = frozenset(
     {"BUSY", "NOANSWER", "CHANUNAVAIL", "CONGESTION", "CANCEL", "DONTCALL", "TORTURE", "INVALIDARGS"}
 )

@@ -9,6 +9,7 @@ their writes land in; every read of a stub applies them (`completed`). Pure: no 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
@@ -88,6 +89,30 @@ class CallEvent:
         return RouteStep(at, "ami:fallback", f"dialplan went on at stage {self.detail or '(none)'}")
 
 
+@dataclass(frozen=True)
+class Stay:
+    """One stay of a caller in one queue as Asterisk reported it: an agent answered after `wait` seconds, or the
+    caller left without an agent (gave up, or the queue let it go: LEAVEEMPTY, TIMEOUT) after `wait` seconds."""
+
+    queue: str
+    answered: bool
+    wait: int
+
+
+_STAY = re.compile(r"(?P<queue>\S+) (?:by .* |at position \S+ )after (?P<wait>-?\d+|None) s")
+
+
+def stays(stub: Stub) -> list[Stay]:
+    """Every queue stay Asterisk reported for this call, in order, read back from the route steps `step` wrote
+    (`ami:answered`, `ami:abandoned`); [] when no monitor reported any."""
+    found = []
+    for step in stub.route:
+        if step.what in ("ami:answered", "ami:abandoned") and (match := _STAY.fullmatch(step.detail)):
+            wait = match["wait"]
+            found.append(Stay(match["queue"], step.what == "ami:answered", int(wait) if wait != "None" else 0))
+    return found
+
+
 # Outcomes under which a confirmed queue abandon is the call's end: the caller hung up (engine), or nobody but
 # the dialplan followed the call (engine cut off or never reached).
 _ABANDON_ENDS = {StubOutcome.ABANDONED, StubOutcome.UNFINISHED}
@@ -108,12 +133,14 @@ def completed(stub: Stub, events: Iterable[CallEvent]) -> Stub:
         stage = stage or f"fallback:{fallback[-1].detail}"
         if outcome is StubOutcome.IN_PROGRESS:
             outcome = StubOutcome.UNFINISHED
+    # The caller's whole wait: every queue stay Asterisk reported (an expert queue timed out, then 12345).
+    waited = sum(e.wait or 0 for e in (*kinds[EventKind.ABANDONED], *kinds[EventKind.ANSWERED]))
     if kinds[EventKind.ANSWERED]:
         answer = kinds[EventKind.ANSWERED][-1]
-        outcome, answered_by, wait = StubOutcome.ANSWERED, answer.agent, answer.wait
+        outcome, answered_by, wait = StubOutcome.ANSWERED, answer.agent, waited
     elif kinds[EventKind.ABANDONED] and outcome in _ABANDON_ENDS:
         gave_up = kinds[EventKind.ABANDONED][-1]
-        outcome, wait, ended = StubOutcome.ABANDONED, gave_up.wait, ended or gave_up.at
+        outcome, wait, ended = StubOutcome.ABANDONED, waited, ended or gave_up.at
     rating_reason = stub.rating_reason
     if kinds[EventKind.TRANSFERRED]:
         outcome = StubOutcome.TRANSFERRED

@@ -2,11 +2,13 @@
 
 Asterisk's own QueueParams counters run from module load, and the AMI events of an outage are lost; the stubs
 survive both, so the day's figures are counted from them, in the rules' zone. Definitions:
-- offered: calls whose last queue was this one (the stub's `queue`);
+- offered: per queue, each stay of a caller in it as Asterisk reported it (the monitor's facts: a caller who
+  timed out of an expert queue and was answered in 12345 counts in both, as queue_log does); without the
+  monitor's facts, the stub's last queue; per line and in all, each call;
 - answered: answered by a person (an agent; or transferred on after that);
-- abandoned: per line and in all, the caller gave up (the stub's outcome); per queue, the call left the queue
-  without an agent, as Asterisk counts it: the caller gave up, or the queue let it go (LEAVEEMPTY, TIMEOUT)
-  and the plan went on;
+- abandoned: per line and in all, the caller gave up (the stub's outcome); per queue, the stay ended without an
+  agent, as Asterisk counts it: the caller gave up, or the queue let it go (LEAVEEMPTY, TIMEOUT) and the plan went
+  on;
 - average wait: of the answered calls; longest wait: of answered and abandoned calls;
 - service level: answered within SERVICE_LEVEL_SECONDS / offered (GB/T 33358-2016 uses 15 s);
 - connection rate: answered / offered (the plan expects at least 95%).
@@ -21,6 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.tickets.completion import stays
 from ivr.tickets.store import Query
 from ivr.tickets.stub import Stub, StubOutcome
 
@@ -51,8 +54,9 @@ class Figures:
         return self.answered / self.offered if self.offered else None
 
     def add(self, stub: Stub, abandoned: bool) -> Figures:
-        wait = stub.queue_wait or 0
-        answered = stub.outcome in _PERSON
+        return self.count(stub.outcome in _PERSON, abandoned, stub.queue_wait or 0)
+
+    def count(self, answered: bool, abandoned: bool, wait: int) -> Figures:
         return Figures(
             offered=self.offered + 1,
             answered=self.answered + answered,
@@ -100,9 +104,10 @@ def day_figures(day: date, stubs: Iterable[Stub]) -> DayFigures:
         gave_up = stub.outcome is StubOutcome.ABANDONED
         lines[stub.line] = lines.get(stub.line, Figures()).add(stub, gave_up)
         total = total.add(stub, gave_up)
-        if stub.queue:
-            left = gave_up or (stub.outcome not in _PERSON and any(s.what == "ami:abandoned" for s in stub.route))
-            queues[stub.queue] = queues.get(stub.queue, Figures()).add(stub, left)
+        for stay in stays(stub):
+            queues[stay.queue] = queues.get(stay.queue, Figures()).count(stay.answered, not stay.answered, stay.wait)
+        if stub.queue and not stays(stub):
+            queues[stub.queue] = queues.get(stub.queue, Figures()).add(stub, gave_up)
     return DayFigures(day, dict(sorted(queues.items())), dict(sorted(lines.items())), total)
 
 

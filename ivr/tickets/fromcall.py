@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
-from ivr.agi.outcome import Outcome
+from ivr.agi.outcome import QUEUE_NOT_JOINED, Outcome
 from ivr.calendar.deadlines import DeadlineClock
 from ivr.router.decide import CallFacts
 from ivr.router.plan import Plan
@@ -92,8 +92,13 @@ def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime, ticket_
 
 
 def _last_queue(endings: list[TraceEntry]) -> str:
-    """The queue of the last Queue step (its trace entry reads `queue:NAME result`)."""
-    steps = (entry.what.split(" ")[0] for entry in reversed(endings))
+    """The queue of the last Queue step the caller entered (its trace entry reads `queue:NAME result`); a queue
+    that refused the caller at the door (JOINEMPTY…) never had them: the day's figures do not count it offered."""
+    steps = (
+        entry.what.split(" ")[0]
+        for entry in reversed(endings)
+        if entry.values.get("QUEUESTATUS") not in QUEUE_NOT_JOINED
+    )
     return next((step.removeprefix("queue:") for step in steps if step.startswith("queue:")), "")
 
 

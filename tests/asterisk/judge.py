@@ -267,12 +267,22 @@ def _assert_queue_steps(stub: dict[str, Any], found: Account) -> None:
         status = _field(step["detail"], "QUEUESTATUS")
         if left and left[0][0] == name:
             _, event = left.pop(0)
+            event = _completed_by_attended_transfer(event, found)
             assert outcome in STEP_OF_LEFT[event], f"stub: {name} {outcome}; queue_log: {event}"
             if event in STATUS_OF_LEFT:
                 assert status == STATUS_OF_LEFT[event], f"stub: {name} {status}; queue_log: {event}"
         else:
             assert (outcome, status in NOT_JOINED) == ("queue-failed", True), f"stub: {step}; never in {name}"
     assert left == [], f"queue_log has stays the stub's route does not: {left}"
+
+
+def _completed_by_attended_transfer(event: str, found: Account) -> str:
+    """queue_log's row for a stay that an attended transfer ended. When the agent completes the transfer by hanging
+    up (atxferdropcall=no), app_queue may log COMPLETEAGENT instead of ATTENDEDTRANSFER: its handle_hangup runs
+    from the stasis topic after the transfer, finds the agent's channel gone or no longer a transferer, and takes
+    it for a plain hang-up (apps/app_queue.c). Asterisk's bridge and its AMI AttendedTransfer say the caller was
+    handed over; that is what the stub must say."""
+    return "ATTENDEDTRANSFER" if event == "COMPLETEAGENT" and found.attended else event
 
 
 def _assert_rating(stub: dict[str, Any], found: Account) -> None:

@@ -45,11 +45,17 @@ def agrees_with_queue_log(site: Site, queue: str) -> dict[str, Any]:
     """`ivr queues --json` has today's figures of `queue` as queue_log has them, once the monitor has stored the
     facts of every stay (a hang guard, not a timing). Returns them."""
     expected = queue_log_figures(site, queue)
-    wanted = tuple(expected)
-    return wait_for(
-        f"{queue}'s figures as queue_log has them: {expected}",
-        lambda: (f := today(site, queue)) and {k: f.get(k) for k in wanted} == expected and f,
-    )
+    seen: list[dict[str, Any]] = []
+
+    def agreeing() -> dict[str, Any] | None:
+        figures = today(site, queue)
+        seen[:] = [{k: figures.get(k) for k in expected}]
+        return figures if seen[0] == expected else None
+
+    try:
+        return wait_for(f"{queue}'s figures as queue_log has them", agreeing)
+    except AssertionError:
+        raise AssertionError(f"{queue}: queue_log {expected}, the project {seen[0]}") from None
 
 
 def metric(web_port: int, name: str, **labels: str) -> float | None:

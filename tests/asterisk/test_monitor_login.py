@@ -180,7 +180,7 @@ def test_the_user_receives_exactly_the_judges_events_of_the_names_the_monitor_re
     assert {(m.event, m.get("Response"), m.get("Uniqueid")) for m in answers} == {
         ("OriginateResponse", "Success", call.citizen) for call in calls if call is not None
     }, "every user hears how every Originate ended, whoever sent it (the dialler ignores ActionIDs not its own)"
-    assert {m.event for m in judged} - set(EVENTS) >= {"Newchannel", "Newexten", "VarSet", "DialBegin", "DialEnd"}
+    assert {m.event for m in judged} - set(EVENTS) >= {"Newchannel", "Newexten", "VarSet", "DialBegin"}
     # What the morning made of each event the monitor reads (transfers and Shutdown have their own modules).
     assert {m.event for m in received} >= set(READS) | {"UserEvent"}
     for message in received:

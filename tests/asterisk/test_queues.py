@@ -24,7 +24,9 @@ from typing import Any
 import pytest
 
 from ivr.ami.protocol import Message
+from tests.ami.monitor import wait_for
 from tests.asterisk.judge import Account, account, assert_agree
+from tests.asterisk.lead import agrees_with_queue_log
 from tests.asterisk.site import Call, Site
 
 EXPERT_TIMEOUT = 5
@@ -164,7 +166,10 @@ def _cdrs_written(site: Site, calls: dict[str, Call]) -> None:
 
 @pytest.fixture(scope="module")
 def day(site: Site) -> dict[str, Call]:
-    """Every call of the module, placed and carried out; by case name."""
+    """Every call of the module, placed and carried out; by case name. `ivr monitor` runs meanwhile, as at a
+    centre: the stubs judged below carry its facts too."""
+    monitor = site.start_monitor()
+    wait_for("the monitor logged in", lambda: "AMI link up" in monitor.log_text(), 30)
     for seat in SEATS_BUSY:
         site.world(f"SEAT_{seat}", "busy")
     site.world("AGENT_8101", "ring")
@@ -353,3 +358,12 @@ def test_the_agents_transfer_key_hands_the_citizen_to_the_linked_line(site, day,
     assert stub["outcome"] == "transferred" and stub["answered_by"] == found.answered_by
     assert line["steps"] == f"queue:{HOTLINE}:answered-transferred" and line["result"] == "answered"
     assert found.asked == [] and (stub["rating"], stub["rating_reason"]) == ("not-rated", "transferred")
+
+
+@pytest.mark.parametrize("queue", [HOTLINE, "expert-12348", "expert-12320"])
+def test_todays_figures_of_each_queue_are_queue_logs(site, day, queue):
+    """Each stay counts in its queue: a caller who timed out of expert-12348 (EXITWITHTIMEOUT) or left expert-12320
+    when its agent paused (EXITEMPTY), then answered in 12345, is offered and lost in the expert queue and offered
+    and answered in 12345, as queue_log counts it."""
+    figures = agrees_with_queue_log(site, queue)
+    assert figures["offered"] >= 1

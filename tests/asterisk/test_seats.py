@@ -7,7 +7,9 @@ from __future__ import annotations
 import pytest
 
 from ivr.rules.loader import load_rules
+from tests.ami.monitor import wait_for
 from tests.asterisk.judge import CDR_DISPOSITION, Account, account, assert_agree
+from tests.asterisk.lead import agrees_with_queue_log
 from tests.asterisk.site import Call, Site
 
 LINES = ("12348", "12333", "12329", "12328", "12320")
@@ -17,6 +19,13 @@ HOTLINE = "hotline-12345"
 def EDIT_RULES(text: str) -> str:
     """Seats ring 5 s (the rules' least) instead of 25, so a seat nobody answers fails quickly."""
     return text.replace("ring_timeout: 25", "ring_timeout: 5")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def monitor(site: Site) -> None:
+    """`ivr monitor` runs meanwhile, as at a centre: the stubs judged below carry its facts too."""
+    started = site.start_monitor()
+    wait_for("the monitor logged in", lambda: "AMI link up" in started.log_text(), 30)
 
 
 def seat_of(site: Site, line: str):
@@ -135,3 +144,12 @@ def test_the_caller_gives_up_while_the_seat_rings_or_hangs_up_on_the_seat(site):
     finally:
         site.world("SEAT_12329", "")
         site.world("SEAT_12348", "")
+
+
+def test_todays_figures_of_each_queue_are_queue_logs(site):
+    """Every queue the fallbacks took callers into: offered, answered and their waits as queue_log has them."""
+    assert site.switch is not None
+    used = sorted({row[2] for row in site.switch.queue_log() if len(row) > 4 and row[4] == "ENTERQUEUE"})
+    assert HOTLINE in used and len(used) > 1, used
+    for queue in used:
+        agrees_with_queue_log(site, queue)

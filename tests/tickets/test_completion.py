@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from ivr.agi.simulator import QueueBehaviour
-from ivr.tickets.completion import CallEvent, EventKind, completed
+from ivr.tickets.completion import CallEvent, EventKind, Stay, completed, stays
 from ivr.tickets.stub import StubOutcome
 from tests.tickets.calls import NOW, call, stubs_of
 
@@ -47,6 +47,15 @@ def test_an_answer_names_the_agent_and_asterisks_wait():
     stub = completed(ENGINE[StubOutcome.ANSWERED], [ANSWER])
     assert (stub.answered_by, stub.queue_wait) == ("PJSIP/agent7", 12)
     assert ("ami:answered", "hotline-12345 by PJSIP/agent7 after 12 s") in [(s.what, s.detail) for s in stub.route]
+
+
+def test_the_wait_is_every_queue_asterisk_held_the_caller_in():
+    """An expert queue that timed out (Asterisk's QueueCallerAbandon, 180 s), then 12345 answered after 12 s: the
+    caller waited 192 s, as the engine's own QUEUEWAIT sum and the judge's queue_log say; and the stays read back."""
+    expert = CallEvent(UID, EventKind.ABANDONED, AT - timedelta(seconds=20), "expert-12348", "", 180, 1)
+    stub = completed(ENGINE[StubOutcome.ANSWERED], [expert, ANSWER])
+    assert (stub.outcome, stub.queue_wait, stub.queue) == (StubOutcome.ANSWERED, 192, "hotline-12345")
+    assert stays(stub) == [Stay("expert-12348", False, 180), Stay("hotline-12345", True, 12)]
 
 
 def test_an_abandon_says_where_and_when_the_caller_gave_up():

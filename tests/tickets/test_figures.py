@@ -36,6 +36,23 @@ def test_queue_and_line_figures():
     assert list(day.queues) == ["hotline-12345"]
 
 
+def test_each_stay_asterisk_reported_counts_in_its_queue():
+    """A caller who timed out of an expert queue (QueueCallerAbandon, queue_log EXITWITHTIMEOUT) and was answered in
+    12345: offered and lost in the expert queue, offered and answered in 12345, as queue_log counts them; the waits
+    are each queue's own."""
+    route = (
+        RouteStep(NOW, "ami:abandoned", "expert-12348 at position 1 after 180 s"),
+        RouteStep(NOW, "ami:answered", "hotline-12345 by agent 8001 after 20 s"),
+    )
+    moved = replace(BASE, outcome=StubOutcome.ANSWERED, queue_wait=200, queue="hotline-12345", route=route)
+    day = day_figures(NOW.date(), [moved])
+    expert, hotline = day.queues["expert-12348"], day.queues["hotline-12345"]
+    assert (expert.offered, expert.answered, expert.abandoned, expert.longest_wait) == (1, 0, 1, 180)
+    assert (hotline.offered, hotline.answered, hotline.abandoned, hotline.total_wait) == (1, 1, 0, 20)
+    assert hotline.answered_in_time == 0, "20 s in 12345 itself"
+    assert (day.total.offered, day.total.answered, day.total.abandoned) == (1, 1, 0), "one call"
+
+
 def test_no_call_means_no_rate_rather_than_zero():
     day = day_figures(NOW.date(), [])
     assert (day.total.service_level, day.total.connection_rate, day.total.average_wait) == (None, None, None)
