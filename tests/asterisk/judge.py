@@ -294,7 +294,8 @@ def _assert_rating(stub: dict[str, Any], found: Account) -> None:
     elif not found.answered_by or found.seat_answered:
         assert said == ("", ""), f"stub {said}: nobody of 12345 answered, yet a rating"
     elif stub["rating"]:  # answered, never asked: handed on, or the caller was gone before the question
-        why = "transferred" if found.completed == "transfer" else "caller-hung-up"
+        # AgentComplete's Reason has app_queue's race too: `agent` for an attended transfer completed by a hang-up.
+        why = "transferred" if found.completed == "transfer" or found.attended else "caller-hung-up"
         assert said == ("not-rated", why), f"stub {said}; AgentComplete Reason {found.completed}: never asked"
 
 
