@@ -120,7 +120,10 @@ class AsteriskSimulator:
         out = b""
         while b"\n" in self._buffer:
             raw, self._buffer = self._buffer.split(b"\n", 1)
-            line = raw.decode("utf-8")
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise SimulatorError(f"not an AGI command (not UTF-8): {raw[:40]!r}") from None
             self.wire.append((">>", line))
             out += self._answer(line)
         return out

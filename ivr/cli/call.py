@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from ivr.agi.simulator import DialBehaviour, QueueBehaviour, SimulatedCall, SimulatorError
+from ivr.agi.simulator import KNOWN_VERBS, DialBehaviour, QueueBehaviour, SimulatedCall, SimulatorError
 from ivr.cli.route import UsageError
 from ivr.rules.loader import load_rules
 from ivr.serve.callclient import CallFailed, call_engine
@@ -76,6 +76,8 @@ def _behaviours(items: list[str], words: dict[str, Any], what: str, everything: 
         name, _, how = item.rpartition("=")
         if how not in words:
             raise UsageError(f"--{what}: {how!r} is not one of {', '.join(words)}")
+        if name and name not in everything:
+            raise UsageError(f"--{what}: {name!r} is not one of the rules' {what}s: {', '.join(everything)}")
         for target in [name] if name else everything:
             chosen[target] = words[how]
     return chosen
@@ -105,6 +107,14 @@ def run(args: argparse.Namespace) -> int:
         simulator = call_engine(args.host, args.port, call, args.timeout)
     except (CallFailed, SimulatorError) as exc:
         print(f"ivr call: {exc}", file=sys.stderr)
+        return 1
+    sent = [line for direction, line in simulator.wire if direction == ">>"]
+    where = f"{args.host}:{args.port}"
+    if not sent:
+        print(f"ivr call: {where} closed the call without a command (refused this host? see its log)", file=sys.stderr)
+        return 1
+    if sent[0].split(" ", 1)[0].upper() not in KNOWN_VERBS:
+        print(f"ivr call: {where} is not an AGI engine: it answered {sent[0][:60]!r}", file=sys.stderr)
         return 1
     for direction, line in simulator.wire:
         if direction == "<<" and line.startswith("agi_"):

@@ -63,9 +63,24 @@ def parse_at(raw: str | None, rules: Rules, option: str = "--at") -> datetime:
     raise UsageError(f"{option}: expected 'YYYY-MM-DD HH:MM' or ISO 8601 with an offset, got {raw!r}")
 
 
+# What a carrier may deliver around the digits of a number (the router drops the separators; `*` and `#` are
+# keys a phone can send). Letters are a typing mistake, not a number nobody knows.
+_DIALLED = re.compile(r"[0-9+*#()\-. ]*[0-9][0-9+*#()\-. ]*")
+
+
+def parse_number(raw: str | None, what: str) -> str | None:
+    """`raw` as given, if it is a telephone number; `what` names the argument in the error."""
+    if raw is not None and not _DIALLED.fullmatch(raw):
+        raise UsageError(f"{what}: {raw!r} is not a telephone number (digits, with + - . ( ) * # or spaces)")
+    return raw
+
+
 def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.rules)
     at = parse_at(args.at, rules)
+    parse_number(args.number, "NUMBER")
+    parse_number(args.caller, "--caller")
+    parse_number(args.redirecting, "--redirecting")
     unknown = sorted(set(args.down) - set(rules.queues) - set(rules.seats))
     if unknown:
         raise UsageError(f"--down: {', '.join(unknown)} is not a queue or seat in {args.rules}")

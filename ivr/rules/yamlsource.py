@@ -133,10 +133,7 @@ def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None
     try:
         node = yaml.compose(text, Loader=_DepthLimitedLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        what = " ".join(part for part in (exc.context, exc.problem) if part)
-        raise RulesError([Problem(name, line, col, f"YAML syntax error: {what}")]) from None
+        raise RulesError([_syntax_problem(name, text, exc)]) from None
     except ReaderError as exc:  # a character YAML forbids (control characters): it has no mark
         line, col = _position(text[: exc.position])
         found = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
@@ -147,6 +144,37 @@ def read_yaml(path: Path, shown_as: str | None = None, data: bytes | None = None
         raise RulesError([Problem(name, 1, 1, "the file is empty")])
     _check_tags_and_size(node, Problems(name))
     return node
+
+
+def _syntax_problem(name: str, text: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """Where the syntax error is. PyYAML marks the token it could not place, which for a quote left open is far
+    below the mistake: the string ran on, over the following lines, to the next quote in the file. A quoted string
+    spanning lines before the error (legal YAML, never needed in a rules file) is named instead, where it opens."""
+    mark = exc.problem_mark or exc.context_mark
+    runaway = _runaway_quote(text, mark.line if mark else 0)
+    if runaway is not None:
+        start, end = runaway
+        message = f"YAML syntax error: this quoted string runs on to line {end.line + 1} (a closing quote missing?)"
+        return Problem(name, start.line + 1, start.column + 1, message)
+    line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+    what = " ".join(part for part in (exc.context, exc.problem) if part)
+    return Problem(name, line, col, f"YAML syntax error: {what}")
+
+
+def _runaway_quote(text: str, before_line: int) -> tuple[yaml.Mark, yaml.Mark] | None:
+    """The start and end of the last quoted scalar spanning lines that ends by `before_line`, if any."""
+    found = None
+    tokens = yaml.scan(text, Loader=_DepthLimitedLoader)
+    try:
+        for token in tokens:
+            if token.start_mark.line > before_line:
+                break
+            quoted = isinstance(token, yaml.ScalarToken) and token.style in ('"', "'")
+            if quoted and token.end_mark.line > token.start_mark.line:
+                found = (token.start_mark, token.end_mark)
+    except yaml.YAMLError:
+        pass  # the scanner stops at the same error: what it scanned before is what counts
+    return found
 
 
 def _check_tags_and_size(root: Node, problems: Problems) -> None:

@@ -116,6 +116,9 @@ def test_route_emergency_number_is_refused():
         (["route", "12345", "--at", "2021-02-30 09:00"], "--at: expected"),
         (["route", "12345", "--down", "no-such-queue"], "--down: no-such-queue is not a queue or seat"),
         (["route"], "the following arguments are required: number"),
+        (["route", "abc"], "NUMBER: 'abc' is not a telephone number"),
+        (["route", "12345", "--caller", "1380013800O"], "--caller: '1380013800O' is not a telephone number"),
+        (["route", "12345", "--redirecting", "x"], "--redirecting: 'x' is not a telephone number"),
         (["frobnicate"], "invalid choice"),
     ],
 )

@@ -9,7 +9,7 @@ import pytest
 
 from ivr.rules.loader import load_rules
 from ivr.rules.yamlsource import MAX_DEPTH, MAX_FILE_BYTES
-from tests.conftest import SMALL_MANIFEST, SMALL_RULES
+from tests.conftest import SHIPPED_RULES, SMALL_MANIFEST, SMALL_RULES
 from tests.rules.reporting import assert_reported_at, problems
 
 
@@ -177,6 +177,20 @@ def test_yaml_syntax_error_has_line_and_column(write_rules):
     assert len(found) == 1
     assert "YAML syntax error" in found[0]
     assert re.match(r".*rules\.yaml:\d+:\d+: ", found[0])
+
+
+def test_a_quote_left_open_is_reported_where_it_opens(tmp_path):
+    """PyYAML reports the token after the runaway string, at the next quote of the file (the shipped rules: 118
+    lines below, in a comment); the admin needs the line where the quote was opened."""
+    lines = SHIPPED_RULES.read_text(encoding="utf-8").splitlines()
+    at = next(i for i, line in enumerate(lines) if "name_en: City 12345 hotline management office" in line)
+    lines[at] = lines[at].replace("name_en: ", 'name_en: "')
+    path = tmp_path / "routing_rules.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    (found,) = problems(path)
+    column = lines[at].index('"') + 1
+    assert re.fullmatch(rf".*rules\.yaml:{at + 1}:{column}: YAML syntax error: this quoted string runs on to line \d+ "
+                        r"\(a closing quote missing\?\)", found), found  # fmt: skip
 
 
 def test_manifest_problems_name_the_manifest(write_rules):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -105,6 +107,56 @@ def test_ivr_call_without_an_engine_says_so(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("ivr call: cannot connect to the engine")
     assert "Traceback" not in result.stderr
+
+
+def _ivr_call(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ivr.cli.main", "call", *args], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+
+
+@contextlib.contextmanager
+def _peer(answer: bytes) -> Iterator[int]:
+    """A loopback server that answers every connection with `answer` and closes: something that is not an engine."""
+    server = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                connection, _ = server.accept()
+                with connection:
+                    connection.recv(65536)
+                    connection.sendall(answer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        yield server.getsockname()[1]
+    finally:
+        server.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n", "is not an AGI engine: it answered 'HTTP/1.1 400"),
+        (b"\xff\xfe\x00binary\n", "not an AGI command (not UTF-8)"),
+        (b"", "closed the call without a command"),
+    ],
+    ids=["http", "binary", "closed"],
+)
+def test_ivr_call_at_something_that_is_not_an_engine_says_so(answer, said):
+    with _peer(answer) as port:
+        result = _ivr_call("12345", "--port", str(port))
+    assert result.returncode == 1 and said in result.stderr, result
+    assert result.stdout == "" and "Traceback" not in result.stderr
+
+
+def test_ivr_call_refuses_a_queue_or_seat_the_rules_do_not_have():
+    result = _ivr_call("12345", "--queue", "nosuchq=timeout", "--port", "1")
+    assert result.returncode == 2
+    assert result.stderr.startswith("ivr call: --queue: 'nosuchq' is not one of the rules' queues: hotline-12345")
+    result = _ivr_call("12333", "--seat", "PJSIP/1@nowhere=busy", "--port", "1")
+    assert result.returncode == 2 and "--seat: 'PJSIP/1@nowhere' is not one of the rules' seats" in result.stderr
 
 
 def test_a_port_in_use_is_one_line(tmp_path):
