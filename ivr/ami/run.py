@@ -100,4 +100,5 @@ def monitor(
     reactor.addSystemEventTrigger("before", "shutdown", stop)
     reactor.run()
     book.close()
+    log.info("ivr monitor %s stopped", name)
     return 0

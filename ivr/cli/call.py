@@ -41,8 +41,12 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.add_argument("--caller", default="13800138000", help="caller number (default: 13800138000)")
     parser.add_argument("--withheld", action="store_true", help="the caller withheld their number")
     parser.add_argument("--redirecting", default="unknown", metavar="NUM", help="agi_rdnis")
-    parser.add_argument("--host", default=os.environ.get("IVR_HOST", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("IVR_PORT", "4573")))
+    parser.add_argument(
+        "--host", default=os.environ.get("IVR_HOST", "127.0.0.1"), help="the engine's address (default: 127.0.0.1)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("IVR_PORT", "4573")), help="the engine's port (default: 4573)"
+    )
     parser.add_argument(
         "--queue",
         action="append",

@@ -4,11 +4,11 @@ Settings from options or the environment (IVR_*); the AMI login only from the en
 from __future__ import annotations
 
 import argparse
-import logging
 import socket
 from pathlib import Path
 from typing import Any
 
+from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
 
@@ -58,7 +58,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "a caller who gave up meanwhile is still counted and on the call-back list (default: "
         f"{DEFAULT_QUEUE_LOG}; '' reads none)",
     )
-    parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
+    add_log_level_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -86,6 +86,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--store: {exc}") from None
     except SpoolBusy as exc:
         raise UsageError(f"--spool: {exc}") from None
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_level)
     queue_log = Path(args.queue_log) if args.queue_log else None
     return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book, queue_log)

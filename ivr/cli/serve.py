@@ -4,12 +4,14 @@ on the command line."""
 from __future__ import annotations
 
 import argparse
-import logging
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
+from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
+from ivr.rules.yamlsource import RulesError
 from ivr.serve.service import LOOPBACK, parse_allow
 from ivr.tickets.store import DEFAULT_STORE
 
@@ -39,7 +41,12 @@ def add_parser(commands: Any, default_rules: str) -> None:
         default=env("IVR_ALLOW", ",".join(LOOPBACK)),
         help="comma-separated addresses or networks allowed to connect (default: loopback only)",
     )
-    parser.add_argument("--max-sessions", type=int, default=int(env("IVR_MAX_SESSIONS", "5000")))
+    parser.add_argument(
+        "--max-sessions",
+        type=int,
+        default=int(env("IVR_MAX_SESSIONS", "5000")),
+        help="calls handled at once; one more is refused and the dialplan carries it (default: 5000)",
+    )
     parser.add_argument(
         "--backlog",
         type=int,
@@ -66,7 +73,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         help="this engine's own folder for the ticket id counter and the stubs waiting for the store "
         f"(default: {DEFAULT_SPOOL})",
     )
-    parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
+    add_log_level_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -98,17 +105,27 @@ def run(args: argparse.Namespace) -> int:
         check_engine_id(args.engine_id)
     except ValueError as exc:
         raise UsageError(f"--engine-id: {exc}") from None
+    spool = Path(args.spool)
+    fresh = not spool.exists()
     try:
-        book = TicketBook.open(args.store, Path(args.spool), args.engine_id)
+        book = TicketBook.open(args.store, spool, args.engine_id)
     except ValueError as exc:
         raise UsageError(f"--store: {exc}") from None
     except SpoolBusy as exc:
         raise UsageError(f"--spool: {exc}") from None
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_level)
     options = ServeOptions(
         Path(args.rules), args.host, args.port, allow, args.max_sessions, args.backlog, args.drain_seconds
     )
     try:
         return serve(options, book)
-    except CannotListenError as exc:
-        raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.socketError}") from None
+    except (CannotListenError, RulesError) as refused:
+        # Refused before any call (the rules invalid, the port taken): a spool folder made for it goes too, as
+        # long as no stub waits in it.
+        keep = book.spool.pending
+        book.close()
+        if fresh and not keep:
+            shutil.rmtree(spool, ignore_errors=True)
+        if isinstance(refused, RulesError):
+            raise
+        raise UsageError(f"cannot listen on {args.host}:{args.port}: {refused.socketError}") from None

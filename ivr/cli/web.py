@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
-import logging
 from pathlib import Path
 from typing import Any
 
+from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
 from ivr.secrets import secret_from_environment
@@ -43,7 +43,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         help="an engine's spool folder, whose stubs waiting for the store /metrics counts (repeatable; "
         "default: $IVR_SPOOL, else tickets-spool)",
     )
-    parser.add_argument("--log-level", default=env("IVR_LOG_LEVEL", "INFO"), choices=["DEBUG", "INFO", "WARNING"])
+    add_log_level_argument(parser)
     parser.set_defaults(run=run)
 
 
@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
         store = open_store(args.store)
     except ValueError as exc:
         raise UsageError(f"--store: {exc}") from None
-    logging.basicConfig(level=args.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(args.log_level)
     spools = [Path(p) for p in args.spool or [env("IVR_SPOOL", "tickets-spool")]]
     try:
         return serve(store, rules, args.host, args.port, token, spools)

@@ -61,6 +61,7 @@ def serve(options: ServeOptions, book: TicketBook) -> int:
     reactor.callWhenRunning(systemd.notify, "READY=1")
     reactor.run()
     book.close()
+    log.info("ivr serve stopped")
     return 0
 
 

@@ -240,6 +240,7 @@ def run(store: TicketStore, rules: RulesHolder[Names], host: str, port: int, tok
     reactor.addSystemEventTrigger("before", "shutdown", centre.close_streams)
     reactor.run()
     store.close()
+    log.info("ivr web stopped")
     return 0
 
 
