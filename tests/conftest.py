@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -149,6 +150,16 @@ def _no_asterisk(reporter: pytest.TerminalReporter | None) -> str:
         if NO_ASTERISK in reason:
             return reason.split(NO_ASTERISK, 1)[1]
     return ""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every child a test starts gets the default SIGINT and SIGTERM, whatever this run inherited: `sh bin/test >
+    log &`, nohup, or a CI runner may start the suite with SIGINT ignored, which a child would inherit (an ignored
+    signal stays ignored across exec; a handled one is reset), and a test that interrupts it would wait for ever."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
