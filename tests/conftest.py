@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -100,6 +101,19 @@ lines:
     prompts: []
     destination: hotline-12345
 """
+
+
+def need_tools(*programs: str, packages: str) -> None:
+    """A test that needs these programs: `sh bin/test` installs them (bin/packages), so under CI a missing one fails
+    the test; run some other way, the test is skipped with the command that installs them."""
+    missing = [program for program in programs if shutil.which(program) is None]
+    if not missing:
+        return
+    message = f"needs {', '.join(missing)}: apt-get install {packages}"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
 
 # The reason a real-switch test (tests/asterisk/) gives when it is skipped because no Asterisk could be had.
 NO_ASTERISK = "no real Asterisk: "

@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import sys
 from pathlib import Path
 
@@ -23,12 +22,16 @@ from ivr.admin.mermaid import to_mermaid
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Rules
 from tests.admin.command import ivr
-from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
+from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES, need_tools
 
 GOLDEN = Path(__file__).parent / "golden"
 DOCS_SVG = ROOT / "docs" / "routing.svg"
 UPDATE = os.environ.get("IVR_UPDATE_GOLDEN") == "1"
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed (.ci/run has it)")
+
+
+@pytest.fixture
+def dot() -> None:
+    need_tools("dot", packages="graphviz")
 
 
 def golden(name: str, text: str) -> None:
@@ -105,8 +108,7 @@ def svg_texts(svg: str) -> list[str]:
     return [html.unescape(text) for text in re.findall(r"<(?:text|title)\b[^>]*>([^<]*)</(?:text|title)>", svg)]
 
 
-@needs_dot
-def test_the_svg_renders_and_names_every_routable_number(shipped, tmp_path):
+def test_the_svg_renders_and_names_every_routable_number(dot, shipped, tmp_path):
     out = tmp_path / "routing.svg"
     result = ivr("graph", "--format", "svg", "--out", str(out))
     assert result.returncode == 0, result.stderr
@@ -118,15 +120,13 @@ def test_the_svg_renders_and_names_every_routable_number(shipped, tmp_path):
     assert "never routed" in " ".join(svg_texts(svg))
 
 
-@needs_dot
-def test_png_renders(tmp_path):
+def test_png_renders(dot, tmp_path):
     out = tmp_path / "routing.png"
     assert ivr("graph", "--out", str(out)).returncode == 0
     assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") and out.stat().st_size > 10_000
 
 
-@needs_dot
-def test_the_picture_in_docs_is_the_shipped_rules():
+def test_the_picture_in_docs_is_the_shipped_rules(dot):
     """Compared by its texts and titles: the coordinates depend on the fonts of the machine that drew it."""
     fresh = to_graphviz(diagram(load_rules(SHIPPED_RULES))).pipe(format="svg").decode()
     if UPDATE:

@@ -4,14 +4,11 @@ never runs its Selenium Manager and nothing is ever downloaded."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import ROOT
+from tests.conftest import ROOT, need_tools
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -33,23 +30,13 @@ def artifacts() -> Path:
     return folder
 
 
-def need_chromium() -> None:
-    """CI installs both (.ci/run) and must run the test; elsewhere a missing browser skips it, with the fix."""
-    if shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER):
-        return
-    message = "needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 @contextmanager
 def chromium(folder: Path) -> Iterator[object]:
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
-    need_chromium()
+    need_tools(CHROMIUM, CHROMEDRIVER, packages="chromium chromium-driver")
     options = Options()
     options.binary_location = CHROMIUM
     for flag in (*FLAGS, f"--user-data-dir={folder / 'chromium-profile'}"):
