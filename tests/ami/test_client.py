@@ -100,49 +100,52 @@ def test_shutdown_marks_the_link_down_and_reconnect_rebuilds(caplog):
     assert transport.value().endswith(b"Action: QueueStatus\r\nActionID: queuestatus-4\r\n\r\n")
 
 
-def test_each_link_up_says_since_when_no_events_could_be_seen():
-    """The first link of a run knows no gap of its own (None: the run's caller decides); after Asterisk's
-    shutdown, the next link up names the moment the events stopped, by the monitor's clock."""
+def log_in(monitor: AmiMonitor, lines: list[bytes]) -> tuple[object, StringTransport]:
+    """A new session whose Login Asterisk accepts as in `lines`, under the ActionID the client chose."""
+    session, transport = connect(monitor)
+    session.dataReceived(lines[0] + b"\r\n")
+    login = transport.value().split(b"ActionID: ")[1].split(b"\r\n")[0]
+    session.dataReceived(block(lines, b"login-1", login))
+    assert monitor.up
+    return session, transport
+
+
+def watching() -> tuple[task.Clock, AmiMonitor, list[float | None]]:
+    """A monitor at epoch 1000 that records each gap it is told of when the link comes up."""
     clock = task.Clock()
     clock.advance(1000)
     gaps: list[float | None] = []
-    monitor = AmiMonitor(LAB, clock, on_link_up=gaps.append)
+    return clock, AmiMonitor(LAB, clock, on_link_up=gaps.append), gaps
+
+
+def test_each_link_up_says_since_when_no_events_could_be_seen():
+    """The first link of a run knows no gap of its own (None: the run's caller decides); after Asterisk's
+    shutdown, the next link up names the moment the events stopped, by the monitor's clock."""
+    clock, monitor, gaps = watching()
     lines = asterisk_side("ami-shutdown.txt")
-    session, _ = connect(monitor)
-    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    session, _ = log_in(monitor, lines)
     assert gaps == [None]
     clock.advance(60)
     session.dataReceived(events_only(lines))
     session.connectionLost(None)
     clock.advance(30)
-    again, transport = connect(monitor)
-    again.dataReceived(lines[0] + b"\r\n")
-    login = transport.value().split(b"ActionID: ")[1].split(b"\r\n")[0]
-    again.dataReceived(block(lines, b"login-1", login))
-    assert monitor.up
+    log_in(monitor, lines)
     assert gaps == [None, 1060.0], "told once per link up, with the shutdown's time"
 
 
 def test_a_link_that_dies_silently_is_unwatched_from_the_last_word_asterisk_said():
     """No FIN, no RST: the Ping goes unanswered and the link is dropped PING_SECONDS later; what happened after
     Asterisk's last message was not seen, so the gap begins there, not at the drop."""
-    clock = task.Clock()
-    clock.advance(1000)
-    gaps: list[float | None] = []
-    monitor = AmiMonitor(LAB, clock, on_link_up=gaps.append)
+    clock, monitor, gaps = watching()
     lines = asterisk_side("ami-02-queue-connect.txt")
-    session, transport = connect(monitor)
-    session.dataReceived(lines[0] + b"\r\n" + block(lines, b"login-1"))
+    session, transport = log_in(monitor, lines)
     clock.advance(3)
     session.dataReceived(block(asterisk_side("ami-actions.txt"), b"queuestatus-5", b"queuestatus-2"))
     for _ in range(3):  # a ping, unanswered at the next: dropped
         clock.advance(PING_SECONDS)
     assert not monitor.up and transport.disconnecting
     session.connectionLost(None)
-    again, transport = connect(monitor)
-    again.dataReceived(lines[0] + b"\r\n")
-    login = transport.value().split(b"ActionID: ")[1].split(b"\r\n")[0]
-    again.dataReceived(block(lines, b"login-1", login))
+    log_in(monitor, lines)
     assert gaps == [None, 1003.0]
 
 
