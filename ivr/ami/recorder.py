@@ -58,6 +58,7 @@ class Recorder:
         self._stubs: list[Stub] = []
         self._writing: Deferred[None] | None = None
         self._failing = False
+        self._queue_log_unread = False  # the last read of queue_log failed, and was logged
         self._board: dict[str, Any] | None = None
         self._board_of: Callable[[], dict[str, Any]] = lambda: {}
         self._publisher = task.LoopingCall(self._tick)
@@ -93,9 +94,13 @@ class Recorder:
                 self.facts([row.fact], row.at)
             span = f"{_clock(since, self.rules())} to {_clock(until, self.rules())}"
             log.info("queue_log %s: %d fact(s) from %s, while no monitor was connected", queue_log, len(rows), span)
+            self._queue_log_unread = False
             return len(rows)
 
         def unreadable(failure: Any) -> int:
+            if self._queue_log_unread:
+                return 0
+            self._queue_log_unread = True  # said once: a missing file is set-up, not news at every reconnect
             error = failure.value
             why = error.strerror if isinstance(error, OSError) and error.strerror else failure.getErrorMessage()
             log.warning(
