@@ -29,12 +29,15 @@ import re
 import shlex
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from ivr.cli.main import build_parser
+from ivr.tickets.store import Query, open_store
+from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT
 from tests.serve.engine import start_engine
 
@@ -197,6 +200,8 @@ def run_block(block: Block, folder: Path) -> None:
                     timeout=120,
                 )
                 actual, exit_code = result.stdout, result.returncode
+                if any(args[:1] == ["call"] for args in invocations):
+                    closed_stubs(env["IVR_STORE"])
                 followed_by_exit_code = number + 1 < len(block.steps) and block.steps[number + 1].command == EXIT_CODE
                 assert followed_by_exit_code or exit_code == 0, (
                     f"{block.where}: `{step.command}` exited {exit_code}; show it with `$ echo $?`:\n{actual}"
@@ -209,6 +214,19 @@ def run_block(block: Block, folder: Path) -> None:
     finally:
         if engine is not None:
             engine.stop()
+
+
+def closed_stubs(store_url: str, timeout: float = 20.0) -> None:
+    """The engine writes a call's closing stub just after the session ends, in its writer thread: the next
+    example (`ivr tickets list`) must find it written, as a person typing it a second later does."""
+    store = open_store(store_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while any(stub.outcome is StubOutcome.IN_PROGRESS for stub in store.find(Query())):
+            assert time.monotonic() < deadline, "the engine never closed the example's stub"
+            time.sleep(0.05)
+    finally:
+        store.close()
 
 
 BLOCKS = [block for path in DOCUMENTS for block in read_blocks(path)]
