@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ivr.cli.main import build_parser
 from tests.conftest import ROOT, SMALL_RULES
 
 IVR = [sys.executable, "-m", "ivr.cli.main"]
@@ -134,6 +136,25 @@ def test_route_with_a_broken_rules_file_exits_1(write_rules):
     result = ivr("route", "12345", "--rules", str(path))
     assert result.returncode == 1
     assert result.stderr.startswith(f"{path}:1:10: version must be a whole number from 1 to 1")
+
+
+def test_every_sub_command_and_option_says_what_it_is_for():
+    """`ivr --help` and each `ivr COMMAND --help` explain every choice: no bare option in any of them."""
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, path: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                helped = {choice.dest: choice.help for choice in action._choices_actions}
+                for name, sub in action.choices.items():
+                    if not helped.get(name):
+                        missing.append(f"{path} {name}")
+                    walk(sub, f"{path} {name}")
+            elif not action.help and not isinstance(action, argparse._HelpAction):
+                missing.append(f"{path} {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "ivr")
+    assert missing == []
 
 
 @pytest.mark.parametrize("command", ["check", "route", "deadlines"])
