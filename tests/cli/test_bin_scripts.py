@@ -97,3 +97,12 @@ def test_without_an_asterisk_the_run_says_so_in_one_line_and_fails_under_ci(tmp_
     line = "NO REAL ASTERISK: the tests marked asterisk were skipped: none here"
     assert local.returncode == 0 and local.stdout.count(line) == 1, local.stdout
     assert ci.returncode == 1 and f"{line} (CI: this run fails)" in ci.stdout, ci.stdout
+
+
+def test_ci_runs_exactly_the_readmes_test_command_with_its_arguments():
+    """A step only .ci/run knows is a step a new user misses: CI is `sh bin/test`, the README's second command."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    steps = [line for line in script if line.strip() and not line.startswith("#")]
+    assert steps == ["set -eu", 'cd "$(dirname "$0")/.."', 'exec sh bin/test "$@"']
+    first_block = (ROOT / "README.md").read_text(encoding="utf-8").split("```")[1]
+    assert "\nsh bin/test " in first_block and "\nsh bin/run " in first_block
