@@ -126,8 +126,13 @@ def _peer(answer: bytes) -> Iterator[int]:
             while True:
                 connection, _ = server.accept()
                 with connection:
-                    connection.recv(65536)
+                    received = b""
+                    while b"\n\n" not in received and (data := connection.recv(65536)):
+                        received += data  # the whole environment first: closing on unread bytes would reset
                     connection.sendall(answer)
+                    connection.shutdown(socket.SHUT_WR)
+                    while connection.recv(65536):
+                        pass  # what `ivr call` answers, until it closes
 
     threading.Thread(target=serve, daemon=True).start()
     try:
