@@ -11,7 +11,7 @@ from ivr.ami.client import AmiMonitor, Credentials
 from ivr.ami.dialler import Dialler
 from ivr.ami.recorder import Recorder, board_document
 from ivr.rules.model import Rules
-from ivr.serve.rulesholder import RulesHolder, follow
+from ivr.runtime.rulesholder import RulesHolder, follow
 from ivr.tickets.book import TicketBook
 from ivr.tickets.store import StoreUnavailable
 

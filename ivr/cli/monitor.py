@@ -65,7 +65,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.ami.client import Credentials
     from ivr.ami.run import monitor  # imports the reactor: only when monitoring
-    from ivr.serve.rulesholder import RulesHolder
+    from ivr.runtime.rulesholder import RulesHolder
     from ivr.tickets.book import TicketBook
     from ivr.tickets.ids import check_engine_id
     from ivr.tickets.spool import SpoolBusy

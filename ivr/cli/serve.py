@@ -13,7 +13,7 @@ from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.rules.yamlsource import RulesError
 from ivr.serve.service import LOOPBACK, parse_allow
-from ivr.tickets.store import DEFAULT_STORE
+from ivr.tickets.open import DEFAULT_STORE
 
 DEFAULT_SPOOL = "tickets-spool"
 DEFAULT_ENGINE_ID = "e1"

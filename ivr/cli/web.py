@@ -50,8 +50,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from twisted.internet.error import CannotListenError
 
-    from ivr.serve.rulesholder import RulesHolder
-    from ivr.tickets.store import open_store
+    from ivr.runtime.rulesholder import RulesHolder
+    from ivr.tickets.open import open_store
     from ivr.web.model import Names
     from ivr.web.server import run as serve  # imports the reactor: only when serving
 

@@ -10,9 +10,9 @@ from twisted.internet import reactor as _reactor
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
+from ivr.runtime.rulesholder import RulesHolder, follow
 from ivr.serve import systemd
 from ivr.serve.limits import Limits
-from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.serve.service import AgiService, Network
 from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter

@@ -26,7 +26,7 @@ from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from ivr.serve.rulesholder import RulesHolder, follow
+from ivr.runtime.rulesholder import RulesHolder, follow
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.web import page
 from ivr.web.metrics import CentreCollector
