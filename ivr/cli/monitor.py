@@ -8,9 +8,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
+from ivr.runtime.logs import add_log_level_argument, configure_logging
 
 DEFAULT_SPOOL = "monitor-spool"
 DEFAULT_ENGINE_ID = "m1"

@@ -8,9 +8,9 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
+from ivr.runtime.logs import add_log_level_argument, configure_logging
 from ivr.secrets import secret_from_environment
 
 TOKEN = "IVR_WEB_TOKEN"
