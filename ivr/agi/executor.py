@@ -170,6 +170,28 @@ class PlanExecutor:
         """The IVR_STAGE last set ("" before the first)."""
         return self._s.stage
 
+    @classmethod
+    def begin(
+        cls,
+        events: Sequence[Event],
+        rules: Rules,
+        now: datetime,
+        down: frozenset[str] = frozenset(),
+        ticketing: bool = False,
+    ) -> tuple[PlanExecutor, Action]:
+        """A call from the first read, whatever drives it: the environment block (first event) starts the plan, and
+        what came in the same read after it (a HANGUP) counts before the driver acts."""
+        env = events[0]
+        if not isinstance(env, AgiEnvironment):
+            raise AssertionError("the parser yields the environment first")
+        executor = cls(env, rules, now, down, ticketing)
+        action = executor.start()
+        rest = events[1:]
+        if rest and action is not CLOSE:
+            later = executor.feed(rest, now)
+            action = later if later is not None or action is None else action
+        return executor, action
+
     def start(self) -> Action:
         try:
             self.plan = route(self.facts, self.rules)

@@ -21,7 +21,7 @@ from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
 from ivr.agi.executor import CLOSE, RECORD, Action, Command, PlanExecutor
-from ivr.agi.protocol import AgiEnvironment, AgiParser, AgiProtocolError, Event
+from ivr.agi.protocol import AgiParser, AgiProtocolError, Event
 from ivr.rules.model import Rules
 from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import ENVIRONMENT_SECONDS, STORE_SECONDS, Limits
@@ -120,17 +120,11 @@ class FastAgiSession(Protocol):
         if self.executor is None:
             if not events:
                 return None
-            env = events[0]
-            if not isinstance(env, AgiEnvironment):
-                raise AssertionError("the parser yields the environment first")
             self.limits = self.service.holder.current
             now = self.service.now(self.limits.rules)
-            self.executor = PlanExecutor(env, self.limits.rules, now, ticketing=self.service.tickets is not None)
-            action = self.executor.start()
-            rest = events[1:]
-            if rest and action is not CLOSE:
-                later = self.executor.feed(rest, now)
-                action = later if later is not None or action is None else action
+            self.executor, action = PlanExecutor.begin(
+                events, self.limits.rules, now, ticketing=self.service.tickets is not None
+            )
             return action
         return self.executor.feed(events, self.service.now(self.executor.rules))
 
