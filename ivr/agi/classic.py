@@ -15,8 +15,8 @@ from datetime import datetime
 from types import FrameType
 from typing import BinaryIO
 
-from ivr.agi.executor import CLOSE, Action, Command, PlanExecutor
-from ivr.agi.protocol import AgiEnvironment, AgiParser, Event, Hangup
+from ivr.agi.executor import CLOSE, Command, PlanExecutor
+from ivr.agi.protocol import AgiParser, Event, Hangup
 from ivr.rules.model import Rules
 
 log = logging.getLogger("ivr.agi")
@@ -41,10 +41,7 @@ def run_classic(rules: Rules, stdin_fd: int, stdout: BinaryIO, now: datetime | N
             log.error("stdin closed before the AGI environment was complete")
             return 1
         pending = parser.feed(data)
-    env = pending.pop(0)
-    assert isinstance(env, AgiEnvironment)
-    executor = PlanExecutor(env, rules, now or datetime.now(rules.timezone))
-    action: Action = executor.start()
+    executor, action = PlanExecutor.begin(pending, rules, now or datetime.now(rules.timezone))
     delivered_hangup = False
     while action is not CLOSE:
         if isinstance(action, Command):

@@ -53,6 +53,9 @@ TICKET_VARIABLE = "__TICKET_ID"
 class Command:
     verb: str
     args: tuple[str, ...] = ()
+    # A Queue or Dial: how long it waits for an answer (queue timeout, ring time; 0: no limit of its own), told by
+    # the command itself so the reply's time limit need not be read back out of the EXEC data. None otherwise.
+    answer_wait: int | None = None
 
     def encode(self) -> bytes:
         return _encoded(self.verb, *self.args)
@@ -169,6 +172,28 @@ class PlanExecutor:
     def stage(self) -> str:
         """The IVR_STAGE last set ("" before the first)."""
         return self._s.stage
+
+    @classmethod
+    def begin(
+        cls,
+        events: Sequence[Event],
+        rules: Rules,
+        now: datetime,
+        down: frozenset[str] = frozenset(),
+        ticketing: bool = False,
+    ) -> tuple[PlanExecutor, Action]:
+        """A call from the first read, whatever drives it: the environment block (first event) starts the plan, and
+        what came in the same read after it (a HANGUP) counts before the driver acts."""
+        env = events[0]
+        if not isinstance(env, AgiEnvironment):
+            raise AssertionError("the parser yields the environment first")
+        executor = cls(env, rules, now, down, ticketing)
+        action = executor.start()
+        rest = events[1:]
+        if rest and action is not CLOSE:
+            later = executor.feed(rest, now)
+            action = later if later is not None or action is None else action
+        return executor, action
 
     def start(self) -> Action:
         try:
@@ -299,7 +324,12 @@ class PlanExecutor:
                     # Option c: the caller comes back here when the agent hangs up, to be asked for a rating.
                     options = "tc" if rated else "t"
                     ended = yield from self._connect(
-                        f"queue:{name}", "Queue", f"{queue},{options},,,{timeout}", QUEUE_CLEARS, QUEUE_VARIABLES
+                        f"queue:{name}",
+                        "Queue",
+                        f"{queue},{options},,,{timeout}",
+                        timeout,
+                        QUEUE_CLEARS,
+                        QUEUE_VARIABLES,
                     )
                     if ended is not None:
                         if rated and ended is CallResult.ANSWERED:
@@ -307,7 +337,7 @@ class PlanExecutor:
                         return ended
                 case DialSeat(destination=name, dial=dial, ring_timeout=ring):
                     ended = yield from self._connect(
-                        f"dial:{name}", "Dial", f"{dial},{ring}", DIAL_CLEARS, DIAL_VARIABLES
+                        f"dial:{name}", "Dial", f"{dial},{ring}", ring, DIAL_CLEARS, DIAL_VARIABLES
                     )
                     if ended is not None:
                         return ended
@@ -335,7 +365,7 @@ class PlanExecutor:
             self._note("hangup-in-prompt", prompt)
 
     def _connect(
-        self, stage: str, app: str, data: str, clears: tuple[str, ...], variables: tuple[str, ...]
+        self, stage: str, app: str, data: str, wait: int, clears: tuple[str, ...], variables: tuple[str, ...]
     ) -> Generator[Command, Reply, CallResult | None]:
         """Queue or Dial, then read how it ended. None: it failed, the plan goes on; otherwise how the call ended."""
         s = self._s
@@ -346,7 +376,7 @@ class PlanExecutor:
         yield from self._set_stage(stage)
         if s.dead:
             return CallResult.HUNG_UP_IN_PROMPT
-        reply = yield Command("EXEC", (app, data))
+        reply = yield Command("EXEC", (app, data), answer_wait=wait)
         values = {}
         for name in variables:
             got = yield Command("GET VARIABLE", (name,))

@@ -268,11 +268,9 @@ def simulate(
     simulator = AsteriskSimulator(call)
     parser = AgiParser()
     events = parser.feed(simulator.open())
-    env = events[0]
-    if not isinstance(env, AgiEnvironment):
+    if not events or not isinstance(events[0], AgiEnvironment):
         raise SimulatorError("the simulator sent no environment block")
-    executor = PlanExecutor(env, rules, now, down, ticketing=record is not None)
-    action = executor.start()
+    executor, action = PlanExecutor.begin(events, rules, now, down, ticketing=record is not None)
     for _ in range(MAX_EXCHANGES):
         if action is RECORD:
             assert record is not None, "the prelude runs only with `record`"

@@ -33,6 +33,7 @@ from twisted.internet.interfaces import IReactorTime
 from ivr.ami.board import Answered, CallbackEnded, Fact, MemberState
 from ivr.ami.client import AmiMonitor
 from ivr.ami.recorder import Recorder
+from ivr.dialplan.callback import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER, RING_SECONDS
 from ivr.privacy import mask_number
 from ivr.rules.model import Rules
 from ivr.tickets.callbacks import Callback, State, callback_list
@@ -42,11 +43,6 @@ from ivr.tickets.stub import Stub
 
 log = logging.getLogger("ivr.ami")
 CHECK_SECONDS = 5.0
-CONTEXT = "ivr-callback"
-DIAL_CONTEXT = "ivr-callback-dial"
-EXTENSION = "callback"
-MAIN_NUMBER = "12345"
-RING_SECONDS = 45  # how long `ivr-callback-dial` rings the citizen
 # The Originate waits this much longer than the queue's own timeout for an agent to take the call-back.
 ORIGINATE_MARGIN_SECONDS = 30
 # An attempt whose end Asterisk never reported (its OriginateResponse or UserEvent lost while the AMI link was

@@ -1,22 +1,21 @@
-"""Wiring of the monitor to a real reactor: the AMI connection, the recorder's timer, rules reloads, a clean stop."""
+"""Wiring of the monitor to the runtime: the AMI connection, the recorder's timer, the dialler, a clean stop."""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
 
-from twisted.internet import reactor as _reactor
-
 from ivr.ami.client import AmiMonitor, Credentials
 from ivr.ami.dialler import Dialler
 from ivr.ami.recorder import Recorder, board_document
 from ivr.rules.model import Rules
-from ivr.serve.rulesholder import RulesHolder, follow
+from ivr.runtime import service as runtime
+from ivr.runtime.rulesholder import RulesHolder
+from ivr.runtime.service import reactor
 from ivr.tickets.book import TicketBook
 from ivr.tickets.store import StoreUnavailable
 
 log = logging.getLogger("ivr.ami")
-reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 CONNECT_SECONDS = 5.0
 # How far back queue_log is read after a gap: a day (today's figures, the call-back list); a monitor that never ran
 # before, or was stopped for longer, starts there too. queue_log counts whole seconds, hence the slack.
@@ -85,7 +84,6 @@ def monitor(
         "on" if rules().callbacks.automatic else "off",
         queue_log or "not read (a caller who gives up while no monitor is connected is not on the call-back list)",
     )
-    follow(holder, reactor)
 
     def document() -> dict[str, object]:
         return board_document(name, ami.board, reactor.seconds(), ami.link(), ami.snapshots)
@@ -95,10 +93,11 @@ def monitor(
         dialler.stop()
         return recorder.stop()
 
-    reactor.callWhenRunning(recorder.start, document)
-    reactor.callWhenRunning(dialler.start)
-    reactor.addSystemEventTrigger("before", "shutdown", stop)
-    reactor.run()
-    book.close()
-    log.info("ivr monitor %s stopped", name)
-    return 0
+    return runtime.run(
+        f"ivr monitor {name}",
+        log,
+        holder,
+        start=[lambda: recorder.start(document), dialler.start],
+        stop=stop,
+        close=book.close,
+    )

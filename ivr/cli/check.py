@@ -12,7 +12,6 @@ from ivr.cli.route import parse_at
 from ivr.cli.table import table
 from ivr.prompts.checks import check_recordings
 from ivr.rules.loader import load_rules
-from ivr.rules.model import Announcement, Rules
 
 
 def add_parser(commands: Any, default_rules: str) -> None:
@@ -36,16 +35,6 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.set_defaults(run=run)
 
 
-def chain(rules: Rules, start: str) -> list[str]:
-    """The names of a destination and its fallbacks in order (the rules guarantee no loop)."""
-    names = [start]
-    destination = rules.destination(start)
-    while not isinstance(destination, Announcement):
-        names.append(destination.fallback)
-        destination = rules.destination(destination.fallback)
-    return names
-
-
 def run(args: argparse.Namespace) -> int:
     rules = load_rules(args.file)
     at = parse_at(args.at, rules).astimezone(rules.timezone)
@@ -56,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
     rows = [("number", "mode", "department", "first destination", "fallback")]
     for line in rules.lines.values():
-        first, *rest = chain(rules, line.destination)
+        first, *rest = rules.chain(line.destination)
         rows.append((line.number, line.mode.value, line.department.id, first, " -> ".join(rest)))
     print("\n".join(table(rows)))
     emergency = " ".join(rules.emergency.numbers)

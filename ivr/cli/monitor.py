@@ -8,9 +8,9 @@ import socket
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
+from ivr.runtime.logs import add_log_level_argument, configure_logging
 
 DEFAULT_SPOOL = "monitor-spool"
 DEFAULT_ENGINE_ID = "m1"
@@ -65,7 +65,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.ami.client import Credentials
     from ivr.ami.run import monitor  # imports the reactor: only when monitoring
-    from ivr.serve.rulesholder import RulesHolder
+    from ivr.runtime.rulesholder import RulesHolder
     from ivr.tickets.book import TicketBook
     from ivr.tickets.ids import check_engine_id
     from ivr.tickets.spool import SpoolBusy

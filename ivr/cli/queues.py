@@ -8,12 +8,12 @@ import time
 from datetime import datetime
 from typing import Any
 
-from ivr.ami.view import centre_view
 from ivr.cli.serve import add_store_argument
 from ivr.cli.table import table
 from ivr.cli.tickets import _store
 from ivr.rules.loader import load_rules
 from ivr.tickets.figures import SERVICE_LEVEL_SECONDS, day_figures, day_query
+from ivr.web.view import centre_view
 
 CLEAR = "\x1b[H\x1b[2J"
 

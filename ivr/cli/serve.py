@@ -9,11 +9,11 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.rules.yamlsource import RulesError
+from ivr.runtime.logs import add_log_level_argument, configure_logging
 from ivr.serve.service import LOOPBACK, parse_allow
-from ivr.tickets.store import DEFAULT_STORE
+from ivr.tickets.open import DEFAULT_STORE
 
 DEFAULT_SPOOL = "tickets-spool"
 DEFAULT_ENGINE_ID = "e1"

@@ -14,7 +14,8 @@ from ivr.cli.table import table
 from ivr.rules.loader import load_rules
 from ivr.tickets.export import csv_bytes, due_text, json_text, route_text
 from ivr.tickets.figures import ratings_by
-from ivr.tickets.store import Query, TicketStore, open_store
+from ivr.tickets.open import open_store
+from ivr.tickets.store import Query, TicketStore
 from ivr.tickets.stub import Stub, StubOutcome
 
 

@@ -8,9 +8,9 @@ import ipaddress
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.logsetup import add_log_level_argument, configure_logging
 from ivr.cli.route import UsageError
 from ivr.cli.serve import add_store_argument, env
+from ivr.runtime.logs import add_log_level_argument, configure_logging
 from ivr.secrets import secret_from_environment
 
 TOKEN = "IVR_WEB_TOKEN"
@@ -50,8 +50,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
 def run(args: argparse.Namespace) -> int:
     from twisted.internet.error import CannotListenError
 
-    from ivr.serve.rulesholder import RulesHolder
-    from ivr.tickets.store import open_store
+    from ivr.runtime.rulesholder import RulesHolder
+    from ivr.tickets.open import open_store
     from ivr.web.model import Names
     from ivr.web.server import run as serve  # imports the reactor: only when serving
 

@@ -10,9 +10,14 @@ it ended in UserEvent(IvrCallback), which the monitor stores on the stub as the 
 
 from __future__ import annotations
 
-from ivr.ami.dialler import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER, RING_SECONDS
 from ivr.dialplan.conf import Conf
 from ivr.rules.model import CALLBACK_PROMPT, Rules
+
+CONTEXT = "ivr-callback"
+DIAL_CONTEXT = "ivr-callback-dial"
+EXTENSION = "callback"
+MAIN_NUMBER = "12345"
+RING_SECONDS = 45  # how long `ivr-callback-dial` rings the citizen
 
 
 def write_callback(conf: Conf, rules: Rules) -> None:

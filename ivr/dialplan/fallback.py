@@ -24,7 +24,6 @@ from datetime import datetime
 
 from ivr.agi.executor import STAGE
 from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES
-from ivr.cli.check import chain
 from ivr.dialplan import names
 from ivr.dialplan.conf import Conf
 from ivr.router.decide import CallFacts, route
@@ -41,7 +40,7 @@ def stage_of(name: str, rules: Rules) -> str:
 
 
 def write_line(conf: Conf, rules: Rules, line: Line) -> None:
-    steps = chain(rules, line.destination)
+    steps = rules.chain(line.destination)
     first = names.destination(steps[0])
     connecting = [name for name in steps if name in rules.queues or name in rules.seats]
     conf.section(

@@ -323,5 +323,15 @@ class Rules:
     def destination(self, name: str) -> Destination:
         return self.queues.get(name) or self.seats.get(name) or self.announcements[name]
 
+    def chain(self, start: str) -> list[str]:
+        """The names of a destination and its fallbacks in order (the loader guarantees no loop): what `ivr check`
+        lists and the dialplan's fallback follows."""
+        names = [start]
+        destination = self.destination(start)
+        while not isinstance(destination, Announcement):
+            names.append(destination.fallback)
+            destination = self.destination(destination.fallback)
+        return names
+
     def line_for(self, number: str) -> Line | None:
         return self.lines.get(number) or self.by_alias.get(number)

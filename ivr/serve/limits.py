@@ -51,18 +51,13 @@ class Limits:
             return self.prompt_seconds.get(command.args[0], 60.0) + wait + PROMPT_MARGIN_SECONDS
         if command.verb == "ANSWER":
             return ANSWER_SECONDS
-        if command.verb == "EXEC":
-            return self._exec_seconds(command.args[0], command.args[1])
+        if command.answer_wait is not None:
+            return self._connect_seconds(command.args[0], command.answer_wait)
         return OTHER_SECONDS
 
-    def _exec_seconds(self, app: str, data: str) -> float:
-        parts = data.split(",")
-        if app == "Queue":
-            wait = int(parts[4]) if len(parts) > 4 and parts[4].isdigit() else 0
-            longest_wait = max((q.timeout for q in self.rules.queues.values()), default=0)
-            return (wait or longest_wait) + self.max_conversation + CONNECT_MARGIN_SECONDS
-        if app == "Dial":
-            ring = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
-            longest_ring = max((s.ring_timeout for s in self.rules.seats.values()), default=0)
-            return (ring or longest_ring) + self.max_conversation + CONNECT_MARGIN_SECONDS
-        return OTHER_SECONDS
+    def _connect_seconds(self, app: str, wait: int) -> float:
+        """A Queue or Dial without a wait of its own is given the longest the rules set for any queue or seat."""
+        if not wait:
+            queues, seats = self.rules.queues.values(), self.rules.seats.values()
+            wait = max([q.timeout for q in queues] if app == "Queue" else [s.ring_timeout for s in seats], default=0)
+        return wait + self.max_conversation + CONNECT_MARGIN_SECONDS

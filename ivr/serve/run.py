@@ -1,4 +1,4 @@
-"""Wiring of the service to a real reactor: listening socket, rules reloads, watchdog, graceful stop."""
+"""Wiring of the FastAGI service to the runtime: the listening socket, the ticket writer, the drain at the stop."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from twisted.internet import reactor as _reactor
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
-from ivr.serve import systemd
+from ivr.runtime import service as runtime
+from ivr.runtime.rulesholder import RulesHolder
+from ivr.runtime.service import reactor
 from ivr.serve.limits import Limits
-from ivr.serve.rulesholder import RulesHolder, follow
 from ivr.serve.service import AgiService, Network
 from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter
@@ -20,7 +20,6 @@ from ivr.tickets.writer import TicketWriter
 log = logging.getLogger("ivr.serve")
 # After the drain closes its sessions, how long their connectionLost may take before the stop goes on regardless.
 CLOSED_SECONDS = 2.0
-reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 
 
 @dataclass(frozen=True)
@@ -51,18 +50,14 @@ def serve(options: ServeOptions, book: TicketBook) -> int:
         book.counter.engine,
         book.spool.folder,
     )
-
-    follow(holder, reactor)
-    interval = systemd.watchdog_interval()
-    if interval:
-        task.LoopingCall(systemd.notify, "WATCHDOG=1").start(interval)
-    reactor.addSystemEventTrigger("before", "shutdown", _stop, port, service, tickets, options.drain_seconds)
-    reactor.callWhenRunning(tickets.start)
-    reactor.callWhenRunning(systemd.notify, "READY=1")
-    reactor.run()
-    book.close()
-    log.info("ivr serve stopped")
-    return 0
+    return runtime.run(
+        "ivr serve",
+        log,
+        holder,
+        start=[tickets.start],
+        stop=lambda: _stop(port, service, tickets, options.drain_seconds),
+        close=book.close,
+    )
 
 
 def _stop(port: object, service: AgiService, tickets: TicketWriter, seconds: float) -> Deferred[None]:
@@ -76,7 +71,6 @@ def _drain(port: object, service: AgiService, seconds: float) -> Deferred[None]:
     The drain ends only once every closed session has run its connectionLost (Twisted calls it on a later turn of
     the reactor): that is where a session logs its call and hands its closing stub to the writer, which the stop
     then waits for. Ending at the abort itself lost both (seen on a real Asterisk: the stub stayed in-progress)."""
-    systemd.notify("STOPPING=1")
     log.info("stopping: no new sessions; %d in progress get up to %.0f s", len(service.sessions), seconds)
     done: Deferred[None] = Deferred()
     deadline = reactor.seconds() + seconds

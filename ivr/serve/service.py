@@ -11,8 +11,8 @@ from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
 
 from ivr.rules.model import Rules
+from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import Limits
-from ivr.serve.rulesholder import RulesHolder
 from ivr.serve.session import FastAgiSession
 from ivr.tickets.writer import TicketWriter
 

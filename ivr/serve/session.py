@@ -12,20 +12,22 @@ ended it. A store slower than STORE_SECONDS does not hold the call: it is routed
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol as Interface
 
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
 from ivr.agi.executor import CLOSE, RECORD, Action, Command, PlanExecutor
-from ivr.agi.protocol import AgiEnvironment, AgiParser, AgiProtocolError, Event
+from ivr.agi.protocol import AgiParser, AgiProtocolError, Event
+from ivr.rules.model import Rules
+from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import ENVIRONMENT_SECONDS, STORE_SECONDS, Limits
 from ivr.tickets.fromcall import closing_stub
 from ivr.tickets.stub import Stub
-
-if TYPE_CHECKING:
-    from ivr.serve.service import AgiService
+from ivr.tickets.writer import TicketWriter
 
 log = logging.getLogger("ivr.serve")
 CLOSING_SECONDS = 5.0
@@ -33,8 +35,20 @@ CLOSING_SECONDS = 5.0
 DEADLINE_SLACK = 0.001
 
 
+class SessionHost(Interface):
+    """What a session needs of the service that accepted it (ivr.serve.service.AgiService has it), given rather
+    than imported so the service and its sessions do not import each other."""
+
+    holder: RulesHolder[Limits]
+    now: Callable[[Rules], datetime]
+    tickets: TicketWriter | None
+    sessions: set[FastAgiSession]
+
+    def refusal(self, host: str) -> str | None: ...
+
+
 class FastAgiSession(Protocol):
-    def __init__(self, service: AgiService, clock: IReactorTime) -> None:
+    def __init__(self, service: SessionHost, clock: IReactorTime) -> None:
         self.service = service
         self.clock = clock
         self.parser = AgiParser()
@@ -106,17 +120,11 @@ class FastAgiSession(Protocol):
         if self.executor is None:
             if not events:
                 return None
-            env = events[0]
-            if not isinstance(env, AgiEnvironment):
-                raise AssertionError("the parser yields the environment first")
             self.limits = self.service.holder.current
             now = self.service.now(self.limits.rules)
-            self.executor = PlanExecutor(env, self.limits.rules, now, ticketing=self.service.tickets is not None)
-            action = self.executor.start()
-            rest = events[1:]
-            if rest and action is not CLOSE:
-                later = self.executor.feed(rest, now)
-                action = later if later is not None or action is None else action
+            self.executor, action = PlanExecutor.begin(
+                events, self.limits.rules, now, ticketing=self.service.tickets is not None
+            )
             return action
         return self.executor.feed(events, self.service.now(self.executor.rules))
 

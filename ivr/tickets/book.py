@@ -17,8 +17,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from ivr.tickets.ids import Counter
+from ivr.tickets.open import open_store
 from ivr.tickets.spool import Spool
-from ivr.tickets.store import StoreUnavailable, TicketStore, open_store
+from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.tickets.stub import Stub
 
 log = logging.getLogger("ivr.tickets")

@@ -1,10 +1,4 @@
-"""The one small interface every ticket store has, and the `--store` URL that picks one.
-
-- `sqlite:///PATH` (default `sqlite:///tickets.db`, a path in the working folder; `sqlite:////var/lib/...` for an
-  absolute one): one host, no server; the engine writes while `ivr tickets` reads (WAL).
-- `redis://HOST:PORT/DB`: several engines on several hosts share it; it also delivers the stubs to the
-  department systems through streams. The password comes from IVR_REDIS_PASSWORD or IVR_REDIS_PASSWORD_FILE,
-  never from the URL, which shows in `ps` and in logs.
+"""The one small interface every ticket store has (ivr.tickets.open picks one by its `--store` URL).
 
 Every write is idempotent per call (Asterisk's uniqueid), so replaying a spool or a retried write never makes a
 second stub, and a write with an older revision never replaces a newer one.
@@ -12,19 +6,14 @@ second stub, and a write with an older revision never replaces a newer one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
-from ivr.secrets import secret_from_environment
 from ivr.tickets.completion import CallEvent
 from ivr.tickets.stub import Stub
 
-DEFAULT_STORE = "sqlite:///tickets.db"
-REDIS_PASSWORD = "IVR_REDIS_PASSWORD"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -87,19 +76,3 @@ class TicketStore(Protocol):
     def boards(self) -> dict[str, dict[str, Any]]: ...
 
     def close(self) -> None: ...
-
-
-def open_store(url: str, environ: Mapping[str, str] | None = None) -> TicketStore:
-    """The store a `--store` URL names; ValueError for a URL that names none, or that holds a password."""
-    if url.startswith("sqlite:///"):
-        from ivr.tickets.sqlite import SqliteStore
-
-        return SqliteStore(Path(url.removeprefix("sqlite:///")))
-    if url.startswith("redis://"):
-        from ivr.tickets.redis import RedisStore
-
-        parts = urlsplit(url)
-        if parts.password is not None or parts.username is not None:
-            raise ValueError(f"put the Redis password in {REDIS_PASSWORD} or {REDIS_PASSWORD}_FILE, not in the URL")
-        return RedisStore(url, secret_from_environment(REDIS_PASSWORD, environ) or None)
-    raise ValueError(f"{url!r}: expected sqlite:///PATH or redis://HOST:PORT/DB")

@@ -21,13 +21,13 @@ from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from ivr.agi.rating import Rating
-from ivr.ami.view import centre_view
 from ivr.tickets.callbacks import callback_list
 from ivr.tickets.figures import Ratings, day_figures, ratings_by
 from ivr.tickets.spool import FILE as SPOOL_FILE
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.tickets.stub import Stub
 from ivr.web.model import STAFF_STATES, Names, callback_counts, stubs_query, today, todays
+from ivr.web.view import centre_view
 
 # AGI session lengths: a prompt and a hang-up take seconds, an answered call a queue wait plus the conversation.
 SESSION_BUCKETS = (5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0)

@@ -1,7 +1,7 @@
 """What the wallboard shows at one moment, as the JSON the page draws. Pure: the boards, today's stubs, the day and
 `now` are given, so every figure on the wall is a table test.
 
-The live part (who waits, which agents are free) and the warning come from `ivr.ami.view.centre_view`, today's
+The live part (who waits, which agents are free) and the warning come from `ivr.web.view.centre_view`, today's
 figures from `ivr.tickets.figures`, the same code `ivr queues` runs: the wall and the terminal never disagree.
 Ratings come from `ratings_by` and the call-back list from `callback_list`, as `ivr tickets ratings` and
 `ivr callbacks list` give them. The JSON is language-neutral (codes, numbers, names in both languages); the page
@@ -16,12 +16,12 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ivr.ami.view import STALE_SECONDS, centre_view
 from ivr.rules.model import Callbacks, Mode, Numbering, Rules
 from ivr.tickets.callbacks import Callback, State, callback_list
 from ivr.tickets.figures import Ratings, day_figures, day_query, ratings_by
 from ivr.tickets.store import Query
 from ivr.tickets.stub import Stub
+from ivr.web.view import STALE_SECONDS, centre_view
 
 MODES = (Mode.ABSORBED.value, Mode.DUAL_TRANSFER.value, Mode.DUAL_MERGED.value, Mode.MAIN.value)
 NEWEST = 8  # stubs listed: what fits under the tables on a wall screen

@@ -19,21 +19,21 @@ from pathlib import Path
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from twisted.internet import reactor as _reactor
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 from twisted.web import resource, server
 from twisted.web.iweb import IRequest
 
-from ivr.serve.rulesholder import RulesHolder, follow
+from ivr.runtime import service as runtime
+from ivr.runtime.rulesholder import RulesHolder
+from ivr.runtime.service import reactor
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.web import page
 from ivr.web.metrics import CentreCollector
 from ivr.web.model import Names, stubs_query, unreadable, wallboard
 
 log = logging.getLogger("ivr.web")
-reactor = _reactor  # typed as Any by Twisted; one name for the global reactor
 READ_SECONDS = 1.0
 MAX_STREAMS = 200  # open /events streams; more are refused (503) rather than letting one client hold them all
 REFUSALS_LOGGED_EVERY = 60.0
@@ -225,7 +225,6 @@ def run(store: TicketStore, rules: RulesHolder[Names], host: str, port: int, tok
     centre = Centre(store, lambda: rules.current)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CentreCollector(store, lambda: rules.current, spools))
-    follow(rules, reactor)
     listening = reactor.listenTCP(port, site(centre, registry, token), interface=host)
     address = listening.getHost()
     log.info(
@@ -236,12 +235,9 @@ def run(store: TicketStore, rules: RulesHolder[Names], host: str, port: int, tok
         "every request needs the token" if token else "no token: loopback only",
     )
     reader = task.LoopingCall(centre.refresh)  # never two reads at once: it waits for each read's Deferred
-    reactor.callWhenRunning(reader.start, READ_SECONDS)
-    reactor.addSystemEventTrigger("before", "shutdown", centre.close_streams)
-    reactor.run()
-    store.close()
-    log.info("ivr web stopped")
-    return 0
+    return runtime.run(
+        "ivr web", log, rules, start=[lambda: reader.start(READ_SECONDS)], stop=centre.close_streams, close=store.close
+    )
 
 
 def _arg(request: IRequest, name: bytes) -> str:

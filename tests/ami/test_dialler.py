@@ -14,9 +14,10 @@ from twisted.internet.testing import StringTransport
 
 from ivr.agi.simulator import QueueBehaviour
 from ivr.ami.client import AmiMonitor
-from ivr.ami.dialler import LOST_MARGIN_SECONDS, ORIGINATE_MARGIN_SECONDS, RING_SECONDS, Dialler
+from ivr.ami.dialler import LOST_MARGIN_SECONDS, ORIGINATE_MARGIN_SECONDS, Dialler
 from ivr.ami.protocol import Message
 from ivr.ami.recorder import Recorder
+from ivr.dialplan.callback import RING_SECONDS
 from ivr.rules.model import Callbacks, OpeningHours, OpeningSpan
 from ivr.tickets.book import TicketBook
 from ivr.tickets.callbacks import State, callback_list

@@ -14,7 +14,7 @@ import pytest
 from ivr.agi.simulator import QueueBehaviour, SimulatedCall
 from ivr.cli.queues import CLEAR
 from ivr.serve.callclient import call_engine
-from ivr.tickets.store import open_store
+from ivr.tickets.open import open_store
 from tests.ami.monitor import queues, start_monitor, wait_for
 from tests.ami.peer import LAB_SECRET, AmiPeer, captured_user_event, wire
 from tests.serve.engine import copy_rules, save, start_engine

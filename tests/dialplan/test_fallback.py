@@ -11,7 +11,6 @@ import pytest
 
 from ivr.agi.executor import STAGE
 from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES
-from ivr.cli.check import chain
 from ivr.dialplan import names
 from ivr.dialplan.fallback import stage_of
 from ivr.router.decide import CallFacts, route
@@ -76,7 +75,7 @@ def stages(rules: Rules) -> list[tuple[str, str, dict[str, str]]]:
 @pytest.mark.parametrize("number", list(RULES.lines))
 def test_every_stage_and_status_ends_with_a_person_or_an_instruction(number):
     line = RULES.lines[number]
-    steps = chain(RULES, line.destination)
+    steps = RULES.chain(line.destination)
     for at in (DURING, AFTER):
         expected_plan = router_events(RULES, number, at)
         for agistatus in ("SUCCESS", "FAILURE"):

@@ -36,7 +36,8 @@ from pathlib import Path
 import pytest
 
 from ivr.cli.main import build_parser
-from ivr.tickets.store import Query, open_store
+from ivr.tickets.open import open_store
+from ivr.tickets.store import Query
 from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT
 from tests.serve.engine import start_engine

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from twisted.internet import task
 
+from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import Limits
-from ivr.serve.rulesholder import RulesHolder
 from tests.conftest import ROOT, SHIPPED_RULES
 
 

@@ -17,7 +17,8 @@ import pytest
 from ivr.agi.simulator import AsteriskSimulator, DialBehaviour, QueueBehaviour, SimulatedCall
 from ivr.rules.loader import load_rules
 from ivr.serve.callclient import call_engine
-from ivr.tickets.store import Query, open_store
+from ivr.tickets.open import open_store
+from ivr.tickets.store import Query
 from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT, SHIPPED_RULES
 from tests.serve.engine import copy_rules, start_engine

@@ -10,8 +10,8 @@ import pytest
 from twisted.internet.defer import Deferred
 
 from ivr.agi.simulator import AsteriskSimulator, QueueBehaviour, SimulatedCall
+from ivr.runtime.rulesholder import Reloads
 from ivr.serve.limits import ENVIRONMENT_SECONDS, Limits
-from ivr.serve.rulesholder import Reloads
 from ivr.serve.service import AgiService, parse_allow
 from tests.serve.fakes import TcpTransport
 

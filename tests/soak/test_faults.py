@@ -19,8 +19,8 @@ from collections.abc import Iterator
 import pytest
 
 from ivr.agi.simulator import AsteriskSimulator
+from ivr.tickets.open import open_store
 from ivr.tickets.sqlite import SqliteStore
-from ivr.tickets.store import open_store
 from tests.serve.engine import restart_engine, start_engine
 from tests.serve.test_server import closed_by_server
 from tests.soak.flow import CallFlow, Driven, on_plan_so_far, right_plan, stubs_by_uniqueid

@@ -12,9 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ivr.agi.simulator import AsteriskSimulator
 from ivr.serve.callclient import call_engine
+from ivr.tickets.open import open_store
 from ivr.tickets.redis import stream_key
 from ivr.tickets.sqlite import SqliteStore
-from ivr.tickets.store import Query, open_store
+from ivr.tickets.store import Query
 from ivr.tickets.stub import StubOutcome
 from tests.conftest import ROOT
 from tests.serve.engine import start_engine

@@ -6,8 +6,9 @@ import json
 
 import pytest
 
+from ivr.tickets.open import open_store
 from ivr.tickets.redis import stream_key
-from ivr.tickets.store import StoreUnavailable, open_store
+from ivr.tickets.store import StoreUnavailable
 from ivr.tickets.stub import Stub
 from tests.tickets.calls import call, numbered, stubs_of
 from tests.tickets.redisserver import RedisServer

@@ -9,8 +9,9 @@ import pytest
 
 from ivr.agi.simulator import QueueBehaviour
 from ivr.tickets.completion import CallEvent, EventKind
+from ivr.tickets.open import open_store
 from ivr.tickets.sqlite import SqliteStore
-from ivr.tickets.store import Query, StoreUnavailable, open_store
+from ivr.tickets.store import Query, StoreUnavailable
 from ivr.tickets.stub import StubOutcome
 from tests.tickets.calls import NOW, call, numbered, stubs_of
 

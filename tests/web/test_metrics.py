@@ -9,8 +9,8 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from ivr.tickets.completion import CallEvent, EventKind
+from ivr.tickets.open import open_store
 from ivr.tickets.spool import FILE as SPOOL_FILE
-from ivr.tickets.store import open_store
 from ivr.tickets.stub import RouteStep, StubOutcome
 from ivr.web.metrics import CentreCollector
 from tests.tickets.calls import NOW

@@ -9,11 +9,11 @@ from types import MappingProxyType
 
 import pytest
 
-from ivr.ami.view import STALE_SECONDS
 from ivr.router.decide import Presentation
 from ivr.tickets.callbacks import callback_list
 from ivr.tickets.stub import RouteStep, StubOutcome
 from ivr.web.model import MODES, Names, callbacks, calls_per_hour, ratings, stubs_query, unreadable, wallboard
+from ivr.web.view import STALE_SECONDS
 from tests.tickets.calls import NOW, RULES, ZONE, call, numbered, stubs_of
 
 T = NOW.timestamp()

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from ivr.ami.view import STALE_SECONDS, centre_view
 from ivr.tickets.figures import day_figures
+from ivr.web.view import STALE_SECONDS, centre_view
 
 TODAY = day_figures(date(2026, 11, 28), [])
 NOW = 1_000_000.0
