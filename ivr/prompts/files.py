@@ -11,6 +11,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import wave
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -46,6 +48,22 @@ class Generated:
 
 def language_folder(recordings: Path) -> Path:
     return recordings / PROMPT_LANGUAGE
+
+
+def recorded_seconds(names: Iterable[str], recordings: Path) -> dict[str, float]:
+    """How long each prompt's recording plays, where its .wav can be read (the header says: frames over rate).
+    The engine gives a STREAM FILE that long and a margin, not an estimate from the text: a studio recording read
+    slowly must not be cut off, nor a stuck peer waited for long after a short one."""
+    folder = language_folder(recordings)
+    found = {}
+    for name in names:
+        wav, _ = paths(folder, name)
+        try:
+            with wave.open(str(wav), "rb") as audio:
+                found[name] = audio.getnframes() / audio.getframerate()
+        except (wave.Error, EOFError, OSError, ZeroDivisionError):
+            continue  # `ivr check` names the problem; the engine falls back to the estimate
+    return found
 
 
 def paths(folder: Path, name: str) -> tuple[Path, Path]:

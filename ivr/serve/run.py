@@ -9,6 +9,8 @@ from pathlib import Path
 from twisted.internet import task
 from twisted.internet.defer import Deferred
 
+from ivr.prompts.files import recorded_seconds
+from ivr.rules.model import Rules
 from ivr.runtime import service as runtime
 from ivr.runtime.rulesholder import RulesHolder
 from ivr.runtime.service import reactor
@@ -33,8 +35,13 @@ class ServeOptions:
     drain_seconds: float
 
 
+def limits_for(rules: Rules) -> Limits:
+    """The per-command limits of a rule set, with the prompts' real lengths read from their recordings."""
+    return Limits.for_rules(rules, recorded_seconds(rules.prompts, rules.recordings))
+
+
 def serve(options: ServeOptions, book: TicketBook) -> int:
-    holder = RulesHolder(options.rules, Limits.for_rules)  # RulesError: an engine never starts on invalid rules
+    holder = RulesHolder(options.rules, limits_for)  # RulesError: an engine never starts on invalid rules
     tickets = TicketWriter(book, reactor)
     service = AgiService(holder, reactor, options.allow, options.max_sessions, tickets=tickets)
     port = reactor.listenTCP(options.port, service, backlog=options.backlog, interface=options.host)
