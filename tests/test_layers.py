@@ -5,14 +5,15 @@ modules and any unit on a lower floor; units on the same floor do not import eac
 
 0. `ivr.privacy`, `ivr.secrets`, `ivr.rules`, and the wire parsers `ivr.agi.protocol`, `ivr.ami.protocol`: pure,
    they know nothing of calls being carried out.
-1. `ivr.calendar`, `ivr.router`: the working days and the route, both read the rules.
-2. `ivr.agi` (executor, outcome, rating, simulator, classic), `ivr.admin`, `ivr.prompts`: what a plan does, what
+1. `ivr.calendar`: the official working days, with the rules' overrides.
+2. `ivr.router`: the route, which reads the rules and, for a seat's office hours, the working days.
+3. `ivr.agi` (executor, outcome, rating, simulator, classic), `ivr.admin`, `ivr.prompts`: what a plan does, what
    an admin reads of the rules, the recordings.
-3. `ivr.tickets`, `ivr.dialplan`: stubs and their stores (stubs come from the executor), the generated dialplan
+4. `ivr.tickets`, `ivr.dialplan`: stubs and their stores (stubs come from the executor), the generated dialplan
    (follows the executor's stages and outcomes).
-4. `ivr.runtime`: what every long-running command shares (reactor, signals, rules reload, systemd, logs).
-5. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`: each a service on its own, none leans on another.
-6. `ivr.cli`: the commands, which may use all of the above.
+5. `ivr.runtime`: what every long-running command shares (reactor, signals, rules reload, systemd, logs).
+6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`: each a service on its own, none leans on another.
+7. `ivr.cli`: the commands, which may use all of the above.
 
 Imports inside functions count as well: a deferred import is still a dependency.
 """
@@ -26,7 +27,8 @@ IVR = Path(__file__).resolve().parents[1] / "ivr"
 
 FLOORS: tuple[tuple[str, ...], ...] = (
     ("ivr.privacy", "ivr.secrets", "ivr.rules", "ivr.agi.protocol", "ivr.ami.protocol"),
-    ("ivr.calendar", "ivr.router"),
+    ("ivr.calendar",),
+    ("ivr.router",),
     ("ivr.agi", "ivr.admin", "ivr.prompts"),
     ("ivr.tickets", "ivr.dialplan"),
     ("ivr.runtime",),

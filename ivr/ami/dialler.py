@@ -35,6 +35,7 @@ from ivr.ami.client import AmiMonitor
 from ivr.ami.recorder import Recorder
 from ivr.dialplan.callback import CONTEXT, DIAL_CONTEXT, EXTENSION, MAIN_NUMBER, RING_SECONDS
 from ivr.privacy import mask_number
+from ivr.router.decide import working_day
 from ivr.rules.model import Rules
 from ivr.tickets.callbacks import Callback, State, callback_list
 from ivr.tickets.completion import CallEvent, EventKind
@@ -134,7 +135,8 @@ class Dialler:
         if not settings.automatic or self._checking or self.monitor.session is None or not self.monitor.up:
             return
         now = self.recorder.now().astimezone(rules.timezone)  # the hours are read in these rules' zone
-        if not settings.hours.is_open(now):
+        working = working_day(rules, now) if settings.hours.on_working_days else None
+        if not settings.hours.is_open(now, working):  # office hours keep the official calendar, as seats' do
             return
         queue = rules.queues[settings.queue].queue
         waiting = [attempt for attempt in self._in_flight.values() if not attempt.connected]

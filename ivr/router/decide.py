@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from ivr.calendar.workdays import WorkingDays
 from ivr.router.plan import (
     Answer,
     DialSeat,
@@ -124,6 +125,12 @@ def _play(rules: Rules, prompts: tuple[str, ...]) -> list[Step]:
     return [Play(name, rules.prompts[name].text_zh) for name in prompts]
 
 
+def working_day(rules: Rules, at: datetime) -> bool:
+    """Whether `at` (in the rules' zone) falls on an official working day: holidays and make-up workdays of the
+    official calendar, with the rules file's overrides."""
+    return WorkingDays(rules.calendar.overrides).is_working_day(at.date())
+
+
 def _chain(line: Line, rules: Rules, at: datetime, down: frozenset[str], flags: list[Flag]) -> list[Step]:
     """Steps for the line's destination and every fallback after it, ending in an announcement and a hang-up.
     Every queue is answered by 12345 agents (the hotline's or its experts), so each asks for the line's rating."""
@@ -143,7 +150,8 @@ def _chain(line: Line, rules: Rules, at: datetime, down: frozenset[str], flags: 
             else:
                 steps.append(QueueCall(name, destination.queue, destination.timeout, line.rating))
         elif isinstance(destination, Seat):
-            if not destination.hours.is_open(at):
+            working = working_day(rules, at) if destination.hours.on_working_days else None
+            if not destination.hours.is_open(at, working):
                 flags.append(Flag.SEAT_CLOSED)
             elif name in down:
                 flags.append(Flag.DESTINATION_DOWN)

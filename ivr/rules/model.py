@@ -23,19 +23,35 @@ class Mode(StrEnum):
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+WORKING_WEEK = frozenset(range(5))  # Monday to Friday
+
+
 @dataclass(frozen=True)
 class OpeningSpan:
-    """Open on `days` (0 = Monday) from `opens` to `closes`; `closes` of None means midnight at the end of day."""
+    """Open on `days` (0 = Monday) from `opens` to `closes`; `closes` of None means midnight at the end of day.
+
+    A span over Monday to Friday (but not every day) keeps the official working days, as a department's office
+    does: a public holiday on a weekday closes it, a make-up workday (调休) on a weekend opens it; weekend days it
+    names besides (mon-sat) stay open as named. A span on other days (sat, sun, mon-sun) is taken as written."""
 
     days: frozenset[int]
     opens: time
     closes: time | None
 
-    def covers(self, moment: datetime) -> bool:
-        if moment.weekday() not in self.days:
-            return False
+    @property
+    def on_working_days(self) -> bool:
+        return self.days >= WORKING_WEEK and len(self.days) < len(DAYS)
+
+    def covers(self, moment: datetime, working_day: bool | None = None) -> bool:
+        """`working_day`: whether the official calendar makes `moment`'s date a working day (None: not known,
+        Monday to Friday are)."""
+        day = moment.weekday()
+        if self.on_working_days and working_day is not None:
+            on = working_day or (day not in WORKING_WEEK and day in self.days)
+        else:
+            on = day in self.days
         now = moment.time().replace(tzinfo=None)
-        return self.opens <= now and (self.closes is None or now < self.closes)
+        return on and self.opens <= now and (self.closes is None or now < self.closes)
 
 
 @dataclass(frozen=True)
@@ -48,8 +64,13 @@ class OpeningHours:
     def always(self) -> bool:
         return not self.spans
 
-    def is_open(self, moment: datetime) -> bool:
-        return self.always or any(span.covers(moment) for span in self.spans)
+    @property
+    def on_working_days(self) -> bool:
+        """Whether the official calendar changes when these hours are open (some span keeps the working days)."""
+        return any(span.on_working_days for span in self.spans)
+
+    def is_open(self, moment: datetime, working_day: bool | None = None) -> bool:
+        return self.always or any(span.covers(moment, working_day) for span in self.spans)
 
     def describe(self) -> str:
         if self.always:

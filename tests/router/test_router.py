@@ -4,7 +4,7 @@ period, with its seat up, down and closed."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import date, datetime, time
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
@@ -87,6 +87,44 @@ def test_seat_open_in_office_hours_is_rung(shipped):
     # 08:59 Beijing time is 00:59 UTC: the seat's hours are read in the rules' zone, not the machine's or UTC.
     early = datetime(2026, 11, 30, 0, 59, tzinfo=ZoneInfo("UTC"))
     assert "dial seat-12333" not in words(route(CallFacts("12333", early), rules))
+
+
+@pytest.mark.parametrize(
+    ("moment", "rung", "why"),
+    [
+        (datetime(2026, 9, 30, 10, 0), True, "an ordinary Wednesday"),
+        (datetime(2026, 10, 1, 10, 0), False, "National Day, a Thursday: a public holiday closes the office"),
+        (datetime(2026, 10, 7, 10, 0), False, "the last day of the Golden Week, a Wednesday"),
+        (datetime(2026, 10, 10, 10, 0), True, "a make-up workday (调休), a Saturday: the office is open"),
+        (datetime(2026, 10, 11, 10, 0), False, "an ordinary Sunday"),
+        (datetime(2026, 10, 10, 17, 0), False, "the make-up Saturday, after the office hours"),
+    ],
+)
+def test_office_hours_keep_the_official_calendar(shipped, moment, rung, why):
+    rules = office_hours_only(shipped)
+    plan = route(CallFacts("12333", moment.replace(tzinfo=SHANGHAI)), rules)
+    assert ("dial seat-12333" in words(plan)) is rung, why
+    assert (Flag.SEAT_CLOSED in plan.flags) is not rung
+
+
+def test_the_rules_own_calendar_overrides_count_for_the_office_too(shipped):
+    """calendar.overrides: a local holiday the official calendar does not have closes the office that day."""
+    rules = office_hours_only(shipped)
+    local = replace(rules, calendar=replace(rules.calendar, overrides=replace(
+        rules.calendar.overrides, holidays=frozenset({date(2026, 9, 30)}))))  # fmt: skip
+    wednesday = datetime(2026, 9, 30, 10, 0, tzinfo=SHANGHAI)
+    assert "dial seat-12333" in words(route(CallFacts("12333", wednesday), rules))
+    assert "dial seat-12333" not in words(route(CallFacts("12333", wednesday), local))
+
+
+def test_a_span_on_every_day_or_on_the_weekend_is_taken_as_written(shipped):
+    every_day = OpeningHours((OpeningSpan(frozenset(range(7)), time(9), time(17)),))
+    weekend = OpeningHours((OpeningSpan(frozenset({5, 6}), time(9), time(17)),))
+    national_day = datetime(2026, 10, 1, 10, 0, tzinfo=SHANGHAI)
+    make_up_saturday = datetime(2026, 10, 10, 10, 0, tzinfo=SHANGHAI)
+    assert every_day.is_open(national_day, working_day=False)
+    assert weekend.is_open(make_up_saturday, working_day=True), "a weekend office opens on its Saturday anyway"
+    assert not weekend.is_open(national_day, working_day=False)
 
 
 def test_main_line(shipped):
