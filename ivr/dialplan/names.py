@@ -4,6 +4,7 @@ from __future__ import annotations
 
 ENGINE = "ivr-engine"
 LINKAGE = "ivr-linkage"
+DAY = "ivr-day"  # what the official calendar makes of a date, for office hours that keep the working days
 INBOUND = "ivr-inbound"
 DEFAULT_TRUNK = "default"
 

@@ -79,9 +79,15 @@ def EDIT_RULES(text: str) -> str:
     12396's transition is over)."""
     local = datetime.now(ZONE)
     now = local.hour * 60 + local.minute
+    # seat-12333 keeps office hours over Monday to Friday, all day, and today is made special by calendar.overrides:
+    # a weekday becomes a holiday (closed), a weekend day a make-up workday (open): the generated ivr-day context
+    # (STRFTIME, Gosub, Return's GOSUB_RETVAL) decides on the switch.
+    special = "holidays" if local.weekday() < 5 else "workdays"
+    text = text.replace(f"    {special}: []", f"    {special}: [{local.date()}]", 1)
     edits = [
         ("    queue: expert-12320\n", "    timeout: 180\n", "    timeout: 5\n"),
         ("  seat-12333:\n", "    ring_timeout: 25\n", "    ring_timeout: 5\n"),
+        ("  seat-12333:\n", "    hours: 7x24", '    hours: [{days: mon-fri, from: "00:00", to: "24:00"}]'),
         ("  seat-12329:\n", "    hours: 7x24\n", _hours(now - 120, now + 120)),
         ("  seat-12320:\n", "    hours: 7x24\n", _hours(now + 240, now + 480)),
         ('  "12349":\n', "      ends: 2021-11-30", "      ends: 2099-12-31"),
@@ -384,6 +390,15 @@ GENERATED_CASES = [
         generated=True,
         played=("dept-unavailable", *HOTLINE),
         expect={"QUEUESTATUS": NOBODY},
+    ),
+    # Office hours over Monday to Friday on a day calendar.overrides made special (EDIT_RULES): a weekday holiday
+    # closes the seat, a make-up weekend day opens it (it rings out: noanswer); either way an expert answers.
+    Case(
+        "office-hours-on-a-special-day",
+        "ivr-to-seat-12333",
+        generated=True,
+        played=("dept-unavailable",) if datetime.now(ZONE).weekday() < 5 else ("transfer-dept", "dept-unavailable"),
+        ending="person",
     ),
     # The agents' transfer key (the blind transfer lands in ivr-linkage): an emergency line and a utility. (A number
     # the context lacks cannot be a Local channel's: Asterisk refuses to create it, so only the interpreter has it.)

@@ -57,6 +57,7 @@ FUNCTIONS = {
     "CDR": "func_cdr",
     "CALLERID": "func_callerid",
     "FEATURE": "core",  # main/features_config.c; Set() only: the interpreter keeps it as a plain value
+    "STRFTIME": "func_strings",
 }
 # Queue() results of a caller who never joined (join_queue refused): no ANSWEREDTIME is set.
 QUEUE_NOT_JOINED = frozenset({"FULL", "JOINEMPTY", "JOINUNAVAIL"})
@@ -342,6 +343,7 @@ class _Run:
         elif app == "Gosub":
             self._gosub(data)
         elif app == "Return":
+            v["GOSUB_RETVAL"] = data  # apps/app_stack.c: the value, or "" (set whatever it was)
             frame = self.stack.pop()
             self.context, self.exten, self.index, self.args = frame.context, frame.exten, frame.index, frame.args
             self.extension = self.plan.find(self.context, self.exten) or ""
@@ -418,6 +420,9 @@ class _Run:
             if function == "FILTER":
                 allowed, _, value = argument.partition(",")
                 return "".join(c for c in value if c in allowed)
+            if function == "STRFTIME":  # epoch,zone,format: the moment in that zone (func_strings.c)
+                epoch, zone, form = [*argument.split(",", 2), "", ""][:3]
+                return datetime.fromtimestamp(int(epoch), ZoneInfo(zone)).strftime(form or "%c")
             if name == "CHANNEL(language)":
                 return self.ch.language
             return self.ch.variables.get(name, "")
@@ -614,6 +619,8 @@ def _in_minutes(times: str, minute: int) -> bool:
 
 
 def _in_days(weekdays: str, day: str) -> bool:
+    if weekdays == "*":  # any day (main/pbx_timing.c, ast_build_timing)
+        return True
     for part in weekdays.split("&"):
         first, _, last = part.partition("-")
         start, end = DAY_NAMES.index(first), DAY_NAMES.index(last or first)

@@ -14,7 +14,7 @@ from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES
 from ivr.dialplan import names
 from ivr.dialplan.fallback import stage_of
 from ivr.router.decide import CallFacts, route
-from ivr.router.plan import SetVariable
+from ivr.router.plan import Flag, SetVariable
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Rules
 from tests.conftest import SHIPPED_RULES, SMALL_RULES
@@ -195,6 +195,38 @@ def test_seat_hours_and_a_line_that_stops_connecting_follow_the_router(hours_rul
         for at in [*moments, *_moments(hours_rules, number)]:
             call = call_line(hours_rules, number, at)
             assert dialplan_events(call) == router_events(hours_rules, number, at), f"{number} at {at}"
+
+
+# Office hours on the official calendar's special days, where the generated ivr-day context and the router must
+# agree: a weekday holiday, a make-up Saturday (with the Saturday evening span too), an ordinary day between.
+HOLIDAY_MOMENTS = [
+    datetime(2026, 9, 30, 10, 0, tzinfo=ZONE),  # an ordinary Wednesday
+    datetime(2026, 10, 1, 10, 0, tzinfo=ZONE),  # National Day, a Thursday
+    datetime(2026, 10, 7, 20, 30, tzinfo=ZONE),  # a Wednesday of the Golden Week, evening
+    datetime(2026, 10, 10, 10, 0, tzinfo=ZONE),  # a make-up workday, a Saturday
+    datetime(2026, 10, 10, 21, 0, tzinfo=ZONE),  # the same Saturday, in its own evening span
+    datetime(2026, 10, 10, 17, 0, tzinfo=ZONE),  # the same Saturday, between the two
+    datetime(2026, 2, 16, 9, 0, tzinfo=ZONE),  # Spring Festival, a Monday, at opening time
+]
+
+
+def test_office_hours_on_holidays_and_make_up_days_follow_the_router(hours_rules):
+    closed = [Flag.SEAT_CLOSED in route(CallFacts("12333", at), hours_rules).flags for at in HOLIDAY_MOMENTS]
+    assert closed == [False, True, True, False, False, True, True], "the router, as test_router.py has it"
+    for number in hours_rules.lines:
+        for at in HOLIDAY_MOMENTS:
+            call = call_line(hours_rules, number, at)
+            assert dialplan_events(call) == router_events(hours_rules, number, at), f"{number} at {at}"
+
+
+def test_the_rules_own_holidays_reach_the_dialplan(write_rules):
+    """A local holiday of calendar.overrides, on an ordinary Wednesday: the seat is closed by both."""
+    text = HOURS_RULES + "calendar:\n  overrides:\n    holidays: [2026-09-30]\n"
+    rules = load_rules(write_rules(text))
+    at = datetime(2026, 9, 30, 10, 0, tzinfo=ZONE)
+    call = call_line(rules, "12333", at)
+    assert dialplan_events(call) == router_events(rules, "12333", at)
+    assert Flag.SEAT_CLOSED in route(CallFacts("12333", at), rules).flags
 
 
 def test_a_line_that_stopped_connecting_says_its_notice_again_after_a_prompt(hours_rules):

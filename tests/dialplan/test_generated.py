@@ -17,6 +17,7 @@ from ivr.rules.loader import load_rules
 from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
 from tests.dialplan.calls import dialplan_of
 from tests.dialplan.interpreter import APPLICATIONS, FUNCTIONS, Channel, World, run
+from tests.dialplan.test_fallback import HOURS_RULES
 
 RULES = load_rules(SHIPPED_RULES)
 FILES = build(RULES)
@@ -76,11 +77,14 @@ def _lab_modules() -> tuple[set[str], set[str]]:
     return loaded, refused
 
 
-def test_every_application_and_function_used_is_in_a_module_the_lab_asterisk_loads():
+def test_every_application_and_function_used_is_in_a_module_the_lab_asterisk_loads(write_rules):
+    """The shipped rules, and rules with office hours (their seats read the date: STRFTIME, ivr-day)."""
     loaded, refused = _lab_modules()
     assert {"app_queue", "res_agi", "func_strings"} <= loaded
-    used_apps = {priority.app for _, _, priority in dialplan_of(RULES).priorities()}
-    used_functions = set(re.findall(r"(?:\$\{|Set\()([A-Z]+)\(", FILES[EXTENSIONS]))
+    office = load_rules(write_rules(HOURS_RULES))
+    used_apps = {priority.app for rules in (RULES, office) for _, _, priority in dialplan_of(rules).priorities()}
+    texts = (FILES[EXTENSIONS], build(office)[EXTENSIONS])
+    used_functions = {name for text in texts for name in re.findall(r"(?:\$\{|Set\()([A-Z]+)\(", text)}
     assert used_apps <= set(APPLICATIONS), used_apps - set(APPLICATIONS)
     assert used_functions == set(FUNCTIONS)
     modules = {APPLICATIONS[a] for a in used_apps} | {FUNCTIONS[f] for f in used_functions}
