@@ -71,9 +71,20 @@ def state(web_port: int) -> dict[str, Any]:
 
 
 def wallboard_agrees(web_port: int, queue: str, figures: dict[str, Any]) -> None:
-    """The wallboard's `/state.json` and `/metrics` show the same figures of `queue`."""
-    shown = next(q for q in state(web_port)["queues"] if q["queue"] == queue)
+    """The wallboard's `/state.json` and `/metrics` show the same figures of `queue`, once `ivr web` has read the
+    store (it does once a second, in a thread: a wallboard just started may not have yet)."""
     keys = ("offered", "answered", "abandoned", "service_level", "connection_rate")
-    assert {k: shown[k] for k in keys} == {k: figures[k] for k in keys}, (shown, figures)
+    wanted = {k: figures[k] for k in keys}
+    seen: list[Any] = [None]
+
+    def shown() -> bool:
+        found = [q for q in state(web_port)["queues"] if q["queue"] == queue]
+        seen[0] = {k: found[0][k] for k in keys} if found else found
+        return seen[0] == wanted
+
+    try:
+        wait_for(f"{queue}'s figures on the wallboard", shown)
+    except AssertionError:
+        raise AssertionError(f"{queue}: queue_log {wanted}, /state.json {seen[0]}") from None
     for result in ("offered", "answered", "answered_in_time", "abandoned"):
         assert metric(web_port, "ivr_queue_calls_today", queue=queue, result=result) == figures[result], result
