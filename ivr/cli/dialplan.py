@@ -9,7 +9,8 @@ from typing import Any
 
 from ivr.cli.route import UsageError
 from ivr.dialplan.build import build, write
-from ivr.rules.loader import AGI_URL, load_rules
+from ivr.rules.loader import load_rules
+from ivr.rules.settingsection import AGI_URL
 
 DEFAULT_OUT = "dialplan"
 
