@@ -265,7 +265,9 @@ class QueueBoard:
         ]
 
     def _complete(self, m: Message, now: float) -> list[Fact]:
-        if m.get("Reason") != "transfer":
+        # app_queue raises AgentComplete from its stasis handlers, which may run after the caller's channel is
+        # gone: then the event has no caller fields at all (no Uniqueid), and says nothing of a call we can name.
+        if m.get("Reason") != "transfer" or not m.get("Uniqueid"):
             return []
         return [Transferred(m.get("Uniqueid") or "", "blind", "")]
 

@@ -118,3 +118,14 @@ def test_paused_and_unavailable_members():
         MemberState.PAUSED: 1,
         MemberState.UNAVAILABLE: 1,
     }
+
+
+def test_an_agent_complete_without_the_callers_fields_names_no_call():
+    """Asterisk 22 left the caller's fields out of an AgentComplete whose caller was gone before app_queue's
+    stasis handler ran (the real switch, under load): a transfer then cannot be pinned on any call, and is not
+    pinned on an empty one."""
+    fields = (("Event", "AgentComplete"), ("Queue", "hotline-12345"), ("MemberName", "agent 8002"))
+    board = QueueBoard()
+    assert board.apply(Message((*fields, ("Reason", "transfer"))), 0.0) == []
+    named = board.apply(Message((*fields, ("Uniqueid", "inbound-00001"), ("Reason", "transfer"))), 0.0)
+    assert [fact.uniqueid for fact in named] == ["inbound-00001"]
