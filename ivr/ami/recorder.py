@@ -73,9 +73,8 @@ class Recorder:
         """Store what the events said about calls (call-back results are the dialler's: it knows whose). `when`:
         the epoch Asterisk gave for them (queue_log rows), else now."""
         at = self.now() if when is None else datetime.fromtimestamp(when, self.rules().timezone)
-        seats = _seat_contexts(self.rules())
         for fact in facts:
-            event = _seat_answered(fact, at, seats) if isinstance(fact, Dialled) else _event(fact, at)
+            event = _seat_answered(fact, at, self.rules()) if isinstance(fact, Dialled) else _event(fact, at)
             if event is not None:
                 self._events.append(event)
             if isinstance(fact, Fallback):
@@ -196,20 +195,17 @@ def _clock(epoch: float, rules: Rules) -> str:
     return datetime.fromtimestamp(epoch, rules.timezone).strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _seat_contexts(rules: Rules) -> dict[str, tuple[str, str]]:
-    """The generated fallback context that dials each seat: the seat's name and what Asterisk's DIALEDPEERNUMBER
-    holds for its dial string (what follows the technology: `12328@dept-transport`), by context. A Dial in one
-    of them is the dialplan handing the caller to the department without the engine."""
-    return {names.destination(name): (name, seat.dial.partition("/")[2]) for name, seat in rules.seats.items()}
-
-
-def _seat_answered(fact: Dialled, at: datetime, seats: dict[str, tuple[str, str]]) -> CallEvent | None:
-    """A department's seat answered a caller the dialplan carried without the engine: the call was handed on to
-    that seat, as the engine's own stub says when it dials the seat itself (a Dial in the engine's context,
-    which the engine records)."""
-    if fact.status != "ANSWER" or fact.context not in seats:
+def _seat_answered(fact: Dialled, at: datetime, rules: Rules) -> CallEvent | None:
+    """A department's seat answered a caller the dialplan carried without the engine (a Dial in the seat's own
+    generated context): the call was handed on to that seat, as the engine's stub says when it dials the seat
+    itself (a Dial in the engine's context, which the engine records). `agent` is what Asterisk's
+    DIALEDPEERNUMBER holds for the seat's dial string: what follows the technology (`12328@dept-transport`)."""
+    if fact.status != "ANSWER":
         return None
-    name, peer = seats[fact.context]
+    name = next((name for name in rules.seats if names.destination(name) == fact.context), None)
+    if name is None:
+        return None
+    peer = rules.seats[name].dial.partition("/")[2]
     return CallEvent(fact.uniqueid, EventKind.TRANSFERRED, at, agent=peer, detail=f"to {name} ({fact.to})")
 
 

@@ -104,9 +104,10 @@ def day_figures(day: date, stubs: Iterable[Stub]) -> DayFigures:
         gave_up = stub.outcome is StubOutcome.ABANDONED
         lines[stub.line] = lines.get(stub.line, Figures()).add(stub, gave_up)
         total = total.add(stub, gave_up)
-        for stay in stays(stub):
+        reported = stays(stub)
+        for stay in reported:
             queues[stay.queue] = queues.get(stay.queue, Figures()).count(stay.answered, not stay.answered, stay.wait)
-        if stub.queue and not stays(stub):
+        if stub.queue and not reported:
             queues[stub.queue] = queues.get(stub.queue, Figures()).add(stub, gave_up)
     return DayFigures(day, dict(sorted(queues.items())), dict(sorted(lines.items())), total)
 
