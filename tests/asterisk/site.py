@@ -160,6 +160,15 @@ class Site:
         assert response.response == "Success", response
         return interface
 
+    def pick_up(self, called: Message, seconds: int = 2) -> None:
+        """The agent whose phone rings (an `AgentCalled`) answers now and hangs up `seconds` later: the ringing
+        phone (the ;2 half of its Local channel, in [agent-ring]) is sent to [agent-answer]. No timing: the answer
+        comes when the test says so."""
+        phone = (called.get("DestChannel") or "").removesuffix(";1") + ";2"
+        assert self.ami.action("Setvar", Channel=phone, Variable="DO", Value=f"answer:{seconds}").response == "Success"
+        redirect = self.ami.action("Redirect", Channel=phone, Context="agent-answer", Exten="s", Priority="1")
+        assert redirect.response == "Success", redirect
+
     def logoff(self, queue: str, interface: str) -> None:
         response = self.ami.action("QueueRemove", Queue=queue, Interface=interface)
         assert response.response == "Success", response
@@ -219,6 +228,10 @@ class Site:
         return [m for m in self.ami.select(event, call.since, **fields) if m.get("Linkedid") == call.citizen]
 
     # What the project says.
+    def callbacks(self) -> list[dict[str, Any]]:
+        """`ivr callbacks list --json`: the call-back list a lead reads."""
+        return json.loads(self.ivr("callbacks", "list", "--json", "--store", self.store, "--rules", str(self.rules)))
+
     def ticket_of(self, call: Call, timeout: float = 20) -> dict[str, Any]:
         """The stub for this call as `ivr tickets show --json` reads it, once the engine has closed it."""
         deadline = time.monotonic() + timeout

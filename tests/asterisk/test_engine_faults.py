@@ -19,7 +19,6 @@ from typing import Any
 
 import pytest
 
-from ivr.ami.protocol import Message
 from ivr.router.decide import CallFacts, route
 from ivr.router.plan import Play, QueueCall
 from ivr.rules.loader import load_rules
@@ -74,16 +73,6 @@ def nothing_listens(site: Site) -> bool:
     except ConnectionRefusedError:
         return True
     return False
-
-
-def pick_up(site: Site, called: Message, seconds: int = 2) -> None:
-    """The agent whose phone rings (an `AgentCalled` of the queue) answers now and hangs up `seconds` later: the
-    ringing phone (the ;2 half of its Local channel, in [agent-ring]) is sent to [agent-answer]. No timing: the
-    answer comes when the test says so."""
-    phone = (called.get("DestChannel") or "").removesuffix(";1") + ";2"
-    assert site.ami.action("Setvar", Channel=phone, Variable="DO", Value=f"answer:{seconds}").response == "Success"
-    redirect = site.ami.action("Redirect", Channel=phone, Context="agent-answer", Exten="s", Priority="1")
-    assert redirect.response == "Success", redirect
 
 
 def hang_up_citizen(site: Site, call: Call) -> None:
@@ -247,7 +236,7 @@ def test_killed_while_the_agent_rings_the_caller_still_reaches_that_agent_once(s
         call = site.call("12345", hold=60)
         called = site.ami.wait_event("AgentCalled", 30, call.since, Uniqueid=call.inbound, Queue=QUEUE)
         kill(site)
-        pick_up(site, called)
+        site.pick_up(called)
         site.hung_up(call)
         # Asterisk: one stay in the queue, one answer; Queue (option c) came back CONTINUE to a dead engine, the
         # dialplan read IVR_STAGE=queue:hotline-12345 with it and hung up: no second queue, no prompt.
@@ -342,7 +331,7 @@ def test_sigterm_while_a_caller_waits_drains_then_the_dialplan_connects_the_call
         assert (line["result"], line["stage"]) == ("unfinished", f"queue:{QUEUE}")
         # Asterisk never noticed: the caller was still waiting, and is answered now.
         assert site.events(call, "Hangup", Uniqueid=call.inbound) == []
-        pick_up(site, called)
+        site.pick_up(called)
         site.hung_up(call)
         assert queue_events(site, call) == [(QUEUE, "ENTERQUEUE"), (QUEUE, "CONNECT"), (QUEUE, "COMPLETEAGENT")]
         assert account(site, call).answered_by == logged_in[0]

@@ -6,9 +6,7 @@ figures on `ivr queues --json`, `/state.json` and `/metrics` are queue_log's."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
@@ -16,7 +14,7 @@ from tests.asterisk.judge import account, assert_agree
 from tests.asterisk.lead import agrees_with_queue_log, wallboard_agrees
 from tests.asterisk.site import Site
 from tests.asterisk.test_engine_faults import EDIT_RULES as FAULTS_RULES
-from tests.asterisk.test_engine_faults import QUEUE, agents, fallbacks, kill, log_off, pick_up, queue_events
+from tests.asterisk.test_engine_faults import QUEUE, agents, fallbacks, kill, log_off, queue_events
 from tests.serve.engine import Engine
 from tests.web.server import start_web
 
@@ -42,18 +40,13 @@ def engine_running(site: Site, web: Engine) -> Iterator[None]:
         site.start_engine()
 
 
-def callbacks(site: Site) -> dict[str, dict[str, Any]]:
-    listed = json.loads(site.ivr("callbacks", "list", "--json", "--store", site.store, "--rules", str(site.rules)))
-    return {entry["ticket"]: entry for entry in listed}
-
-
 def test_killed_while_the_agent_rings_the_monitor_completes_the_stub_as_asterisk_says(site: Site):
     logged_in = agents(site, "ring")
     try:
         call = site.call("12345", hold=60, caller="13900000201")
         called = site.ami.wait_event("AgentCalled", 30, call.since, Uniqueid=call.inbound, Queue=QUEUE)
         kill(site)
-        pick_up(site, called)
+        site.pick_up(called)
         site.hung_up(call)
         assert queue_events(site, call) == [(QUEUE, "ENTERQUEUE"), (QUEUE, "CONNECT"), (QUEUE, "COMPLETEAGENT")]
         stub, found = site.ticket_of(call), account(site, call)  # closed by the monitor, not the dead engine
@@ -64,7 +57,7 @@ def test_killed_while_the_agent_rings_the_monitor_completes_the_stub_as_asterisk
             "ami:answered",
             "ami:fallback",
         ]
-        assert stub["id"] not in callbacks(site), "answered: nobody to call back"
+        assert stub["id"] not in {e["ticket"] for e in site.callbacks()}, "answered: nobody to call back"
     finally:
         log_off(site, logged_in)
 
@@ -96,7 +89,7 @@ def test_engine_stopped_a_caller_who_gives_up_in_the_queue_is_called_back(site: 
         stub, found = site.ticket_of(call), account(site, call)
         assert_agree(stub, found)
         assert (stub["outcome"], stub["queue"]) == ("abandoned", QUEUE)
-        listed = callbacks(site)
+        listed = {entry["ticket"]: entry for entry in site.callbacks()}
         assert listed[stub["id"]]["state"] == "due", listed
     finally:
         log_off(site, logged_in)

@@ -200,7 +200,7 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> str:
             open_calls.discard(uniqueid)
         elif m.event == "AgentCalled" and name == "answered-late" and not picked_up:
             if float(m.get("Timestamp") or 0) - joined_at >= LATE:  # Asterisk's own clock
-                _pick_up(site, m)
+                site.pick_up(m)
                 picked_up = True
         elif m.event == "AgentConnect" and name == "agent-logs-off":
             logged_off = m.get("Interface") or ""
@@ -215,21 +215,9 @@ def _drive(site: Site, calls: dict[str, Call], since: int) -> str:
     return logged_off
 
 
-def _pick_up(site: Site, called: Message) -> None:
-    """The ringing agent's phone (the ;2 half of its Local channel, in [agent-ring]) answers now and hangs up
-    2 s later: sent to [agent-answer]."""
-    phone = (called.get("DestChannel") or "").removesuffix(";1") + ";2"
-    _ok(site, "Setvar", Channel=phone, Variable="DO", Value="answer:2")
-    _ok(site, "Redirect", Channel=phone, Context="agent-answer", Exten="s", Priority="1")
-
-
 def _queue_log(site: Site, call: Call) -> list[list[str]]:
     assert site.switch is not None
     return [row for row in site.switch.queue_log() if len(row) > 4 and row[1] == call.inbound]
-
-
-def _callbacks(site: Site) -> list[dict[str, Any]]:
-    return json.loads(site.ivr("callbacks", "list", "--json", "--store", site.store, "--rules", str(site.rules)))
 
 
 def test_the_board_shows_the_agents_as_asterisk_reports_them_logged_in_and_paused(site, day):
@@ -271,7 +259,7 @@ def test_a_caller_who_gives_up_in_the_queue_is_abandoned_and_on_the_call_back_li
     abandon = site.ami.select("QueueCallerAbandon", call.since, Uniqueid=call.inbound)[0]
     steps = [s["detail"] for s in stub["route"] if s["what"] == "ami:abandoned"]
     assert steps == [f"{HOTLINE} at position {abandon.get('Position')} after {abandon.get('HoldTime')} s"]
-    listed = [e for e in _callbacks(site) if e["ticket"] == stub["id"]]
+    listed = [e for e in site.callbacks() if e["ticket"] == stub["id"]]
     assert len(listed) == 1 and listed[0]["why"].startswith(f"abandoned in {HOTLINE}") and listed[0]["line"] == "12369"
     assert (
         listed[0]["state"] == "due" and listed[0]["caller"] == f"{CASES[name].caller[:3]}****{CASES[name].caller[-4:]}"
@@ -284,7 +272,7 @@ def test_a_caller_who_hangs_up_in_a_prompt_is_on_the_call_back_list(site, day):
     assert_agree(stub, found)
     assert found.hung_up_in_prompt and found.entered == []
     assert stub["outcome"] == "hung-up-in-prompt"
-    listed = [e for e in _callbacks(site) if e["ticket"] == stub["id"]]
+    listed = [e for e in site.callbacks() if e["ticket"] == stub["id"]]
     assert len(listed) == 1 and listed[0]["why"] == "hung up during a prompt" and listed[0]["line"] == "12345"
 
 
@@ -295,7 +283,7 @@ def test_a_caller_answered_is_rated_and_not_on_the_call_back_list(site, day):
     assert found.left == [(HOTLINE, "COMPLETEAGENT")] and stub["outcome"] == "answered"
     assert stub["answered_by"] == found.answered_by and stub["queue_wait"] == found.waited[0][1]
     assert found.asked == [["1"]] and stub["rating"] == "satisfied"
-    assert stub["id"] not in {e["ticket"] for e in _callbacks(site)}
+    assert stub["id"] not in {e["ticket"] for e in site.callbacks()}
 
 
 def test_the_ratings_count_the_calls_asterisk_asked_for_a_rating(site, day):
@@ -331,7 +319,7 @@ def test_an_agent_who_logs_off_mid_call_leaves_the_board_and_the_call_stays_answ
     assert [r for r in site.switch.queue_log() if r[3:5] == [day.logged_off, "REMOVEMEMBER"]]
     assert found.left == [(HOTLINE, "COMPLETECALLER")] and stub["outcome"] == "answered"
     assert day.logged_off not in _states(_hotline(day.boards["after"])), "gone from the board"
-    assert stub["id"] not in {e["ticket"] for e in _callbacks(site)}
+    assert stub["id"] not in {e["ticket"] for e in site.callbacks()}
 
 
 @pytest.mark.parametrize(("name", "event", "row"), [
@@ -355,7 +343,7 @@ def test_the_agents_transfer_is_a_transferred_stub(site, day, name, event, row):
         ("95598", False) if event == "BlindTransfer" else ("", True)
     )
     assert (stub["rating"], stub["rating_reason"]) == ("not-rated", "transferred")
-    assert stub["id"] not in {e["ticket"] for e in _callbacks(site)}
+    assert stub["id"] not in {e["ticket"] for e in site.callbacks()}
 
 
 def test_todays_figures_per_queue_and_per_line_are_queue_logs(site, day):
@@ -406,4 +394,4 @@ def test_a_caller_answered_after_15_s_counts_as_answered_but_not_in_the_service_
     assert_agree(stub, found)
     assert (stub["outcome"], stub["queue_wait"], stub["answered_by"]) == ("answered", int(connect[5]), connect[3])
     assert (stub["rating"], stub["rating_reason"]) == ("basically-satisfied", "")
-    assert stub["id"] not in {e["ticket"] for e in _callbacks(site)}
+    assert stub["id"] not in {e["ticket"] for e in site.callbacks()}

@@ -6,7 +6,6 @@ Asterisk restarted (`core restart now`). After each, what a lead reads (`ivr que
 
 from __future__ import annotations
 
-import json
 import re
 import socket
 import threading
@@ -43,10 +42,6 @@ def waiting(site: Site) -> list[tuple[str, int, str]]:
     return [(c["uniqueid"], c["position"], c["line"]) for c in shown["waiting"]]
 
 
-def callbacks(site: Site) -> list[dict[str, Any]]:
-    return json.loads(site.ivr("callbacks", "list", "--json", "--store", site.store, "--rules", str(site.rules)))
-
-
 def queue_log(site: Site, call: Call) -> list[str]:
     """The queue_log events of this caller (callid: the inbound half's uniqueid)."""
     assert site.switch is not None
@@ -71,7 +66,7 @@ def gave_up(site: Site, calls: list[Call]) -> None:
 
 def listed(site: Site, calls: list[Call]) -> None:
     """What a lead reads agrees: one due call-back per caller who gave up, each stub abandoned in QUEUE."""
-    due = [c for c in callbacks(site) if c["state"] == "due"]
+    due = [c for c in site.callbacks() if c["state"] == "due"]
     for call in calls:
         stub = site.ticket_of(call)
         assert (stub["outcome"], stub["queue"]) == ("abandoned", QUEUE), stub

@@ -5,28 +5,14 @@ Asterisk's own record (its AMI events and queue_log)."""
 
 from __future__ import annotations
 
-import json
-import re
-
 from tests.ami.monitor import wait_for
+from tests.asterisk.lead import metric, state
 from tests.asterisk.site import Site
 from tests.web.browser import chromium
-from tests.web.server import get, start_web
+from tests.web.server import start_web
 from tests.web.test_browser import callback, queue, text
 
 QUEUE = "hotline-12345"
-
-
-def metric(web_port: int, name: str, **labels: str) -> float | None:
-    """One sample of `/metrics` (Prometheus text), None when absent."""
-    body = get(f"http://127.0.0.1:{web_port}/metrics")[2].decode()
-    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    found = re.search(rf"^{name}\{{{re.escape(wanted)}\}} (\S+)$", body, re.M)
-    return float(found[1]) if found else None
-
-
-def state(web_port: int) -> dict:
-    return json.loads(get(f"http://127.0.0.1:{web_port}/state.json")[2])
 
 
 def test_the_wallboard_follows_the_switch(site: Site):
