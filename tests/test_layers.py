@@ -13,7 +13,8 @@ modules and any unit on a lower floor; units on the same floor do not import eac
    (follows the executor's stages and outcomes).
 5. `ivr.runtime`: what every long-running command shares (reactor, signals, rules reload, systemd, logs).
 6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`: each a service on its own, none leans on another.
-7. `ivr.cli`: the commands, which may use all of the above.
+7. `ivr.deploy`, `ivr.doctor`: the admin's one-shot jobs on a live Asterisk, which talk AMI and read the store.
+8. `ivr.cli`: the commands, which may use all of the above.
 
 Imports inside functions count as well: a deferred import is still a dependency.
 """
@@ -33,6 +34,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("ivr.tickets", "ivr.dialplan"),
     ("ivr.runtime",),
     ("ivr.serve", "ivr.ami", "ivr.web"),
+    ("ivr.deploy", "ivr.doctor"),
     ("ivr.cli",),
 )
 

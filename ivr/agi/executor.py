@@ -47,6 +47,10 @@ DIAL_CLEARS = ("DIALSTATUS", "ANSWEREDTIME")
 # The AGI environment has no linkedid, and on a Local channel it is not the uniqueid: it is read once.
 LINKEDID = "CHANNEL(linkedid)"
 TICKET_VARIABLE = "__TICKET_ID"
+# `ivr doctor`'s test call asks for this script (the generated ivr-doctor context): the engine proves it is reached
+# and tells its clock in DOCTOR_VARIABLE, routes nothing and writes no stub.
+DOCTOR_SCRIPT = "doctor"
+DOCTOR_VARIABLE = "IVR_DOCTOR"
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class CallResult(StrEnum):
     HUNG_UP_IN_PROMPT = "hung-up-in-prompt"  # the caller hung up before being connected
     INSTRUCTED = "instructed"  # no person reached: the caller heard the final instruction
     EMERGENCY_REFUSED = "emergency-refused"  # an emergency number reached the engine: handed back at once
+    DOCTOR = "doctor"  # `ivr doctor`'s test call: answered with the engine's clock, no route, no stub
 
 
 @dataclass
@@ -196,6 +201,9 @@ class PlanExecutor:
         return executor, action
 
     def start(self) -> Action:
+        if self.env.network_script.partition("?")[0] == DOCTOR_SCRIPT:
+            self._script = self._doctor()
+            return self._advance(None)
         try:
             self.plan = route(self.facts, self.rules)
         except EmergencyNumberRefused as refused:
@@ -299,6 +307,10 @@ class PlanExecutor:
         return command
 
     # --- the script: one generator per call, yielding commands, given replies --------------------------------
+
+    def _doctor(self) -> Generator[Command, Reply, CallResult]:
+        yield Command("SET VARIABLE", (DOCTOR_VARIABLE, f"{self._now.timestamp():.3f}"))
+        return CallResult.DOCTOR
 
     def _run(self, plan: Plan) -> Generator[Command, Reply, CallResult]:
         s = self._s

@@ -40,12 +40,14 @@ class Credentials:
         return f"Credentials(username={self.username!r}, secret=<hidden>)"
 
     @classmethod
-    def from_environment(cls, environ: dict[str, str] | None = None) -> Credentials:
+    def from_environment(cls, environ: dict[str, str] | None = None, prefix: str = "IVR_AMI") -> Credentials:
+        """PREFIX_USER and PREFIX_SECRET (or PREFIX_SECRET_FILE): the monitor's login is IVR_AMI_*, the admin's
+        (`ivr deploy`, `ivr doctor`) IVR_ADMIN_AMI_*."""
         env = os.environ if environ is None else environ
-        username = env.get("IVR_AMI_USER", "")
-        secret = secret_from_environment("IVR_AMI_SECRET", env)
+        username = env.get(f"{prefix}_USER", "")
+        secret = secret_from_environment(f"{prefix}_SECRET", env)
         if not username or not secret:
-            raise ValueError("set IVR_AMI_USER and IVR_AMI_SECRET (or IVR_AMI_SECRET_FILE) for the AMI login")
+            raise ValueError(f"set {prefix}_USER and {prefix}_SECRET (or {prefix}_SECRET_FILE) for the AMI login")
         return cls(username, secret)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from ivr.cli.route import UsageError
 from ivr.dialplan.build import build, write
 from ivr.rules.loader import load_rules
+from ivr.rules.model import Rules
 from ivr.rules.settingsection import AGI_URL
 
 DEFAULT_OUT = "dialplan"
@@ -41,11 +42,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    rules = load_rules(args.rules)
-    if args.engine is not None:
-        if not AGI_URL.match(args.engine):
-            raise UsageError(f"--engine {args.engine}: agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
-        rules = dataclasses.replace(rules, engine=dataclasses.replace(rules.engine, agi_url=args.engine))
+    rules = with_engine(load_rules(args.rules), args.engine)
     try:
         written = write(build(rules), Path(args.out))
     except OSError as exc:
@@ -53,3 +50,12 @@ def run_build(args: argparse.Namespace) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def with_engine(rules: Rules, engine: str | None) -> Rules:
+    """The rules with `--engine` as their engine.agi_url, when given."""
+    if engine is None:
+        return rules
+    if not AGI_URL.match(engine):
+        raise UsageError(f"--engine {engine}: agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
+    return dataclasses.replace(rules, engine=dataclasses.replace(rules.engine, agi_url=engine))

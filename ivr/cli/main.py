@@ -18,6 +18,7 @@ from ivr.cli import (
     callbacks,
     check,
     deadlines,
+    deploy,
     dialplan,
     diff,
     explain,
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     call.add_parser(commands, default_rules())
     agi.add_parser(commands, default_rules())
     dialplan.add_parser(commands, default_rules())
+    deploy.add_parser(commands, default_rules())
     tickets.add_parser(commands, default_rules())
     monitor.add_parser(commands, default_rules())
     queues.add_parser(commands, default_rules())

@@ -29,8 +29,7 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_RULES, "
         "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL, IVR_QUEUE_LOG).",
     )
-    parser.add_argument("--ami-host", default=env("IVR_AMI_HOST", "127.0.0.1"), help="Asterisk's AMI address")
-    parser.add_argument("--ami-port", type=int, default=int(env("IVR_AMI_PORT", "5038")), help="AMI TCP port")
+    add_ami_address(parser)
     parser.add_argument(
         "--name",
         default=env("IVR_MONITOR_NAME", socket.gethostname()),
@@ -60,6 +59,13 @@ def add_parser(commands: Any, default_rules: str) -> None:
     )
     add_log_level_argument(parser)
     parser.set_defaults(run=run)
+
+
+def add_ami_address(parser: argparse.ArgumentParser) -> None:
+    """--ami-host and --ami-port, defaults from IVR_AMI_HOST and IVR_AMI_PORT: the monitor, deploy and doctor talk to
+    the same Asterisk."""
+    parser.add_argument("--ami-host", default=env("IVR_AMI_HOST", "127.0.0.1"), help="Asterisk's AMI address")
+    parser.add_argument("--ami-port", type=int, default=int(env("IVR_AMI_PORT", "5038")), help="AMI TCP port")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from ivr.dialplan.callback import write_callback
 from ivr.dialplan.conf import Conf
 from ivr.dialplan.destinations import write_destinations
+from ivr.dialplan.doctor import write_doctor
 from ivr.dialplan.fallback import write_line
 from ivr.dialplan.inbound import trunks, write_engine, write_inbound
 from ivr.dialplan.linkage import write_linkage
@@ -33,6 +34,7 @@ def build(rules: Rules) -> dict[str, str]:
     write_destinations(extensions, rules)
     write_linkage(extensions, rules)
     write_callback(extensions, rules)
+    write_doctor(extensions, rules)
     queues = _header(rules, QUEUES)
     write_queues(queues, rules)
     manager = _header(rules, MANAGER)

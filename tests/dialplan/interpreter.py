@@ -34,77 +34,24 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from ivr.dialplan.modules import APPLICATIONS, FUNCTIONS
+from ivr.dialplan.parsed import Contexts, DialplanError, Priority, parse
+
 # Applications and functions the generated dialplan may use, by the module that provides them ("core": built into
 # Asterisk itself, pbx.c / pbx_builtins.c / pbx_variables.c).
-APPLICATIONS = {
-    "Answer": "core",
-    "Goto": "core",
-    "GotoIf": "core",
-    "GotoIfTime": "core",
-    "Hangup": "core",
-    "Set": "core",
-    "Gosub": "app_stack",
-    "Return": "app_stack",
-    "AGI": "res_agi",
-    "Playback": "app_playback",
-    "Queue": "app_queue",
-    "Dial": "app_dial",
-    "UserEvent": "app_userevent",
-}
-FUNCTIONS = {
-    "FILTER": "func_strings",
-    "CHANNEL": "func_channel",
-    "CDR": "func_cdr",
-    "CALLERID": "func_callerid",
-    "FEATURE": "core",  # main/features_config.c; Set() only: the interpreter keeps it as a plain value
-    "STRFTIME": "func_strings",
-}
 # Queue() results of a caller who never joined (join_queue refused): no ANSWEREDTIME is set.
 QUEUE_NOT_JOINED = frozenset({"FULL", "JOINEMPTY", "JOINUNAVAIL"})
 DAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 MAX_STEPS = 2000
 
 
-class DialplanError(Exception):
-    """Something the subset does not cover, or a dialplan Asterisk would not run as the generator meant."""
-
-
-@dataclass(frozen=True)
-class Priority:
-    app: str
-    data: str
-    label: str
-
-
 @dataclass
 class Dialplan:
-    contexts: dict[str, dict[str, list[Priority]]] = field(default_factory=dict)
+    contexts: Contexts = field(default_factory=dict)
 
     @classmethod
     def parse(cls, text: str) -> Dialplan:
-        plan = cls()
-        context: dict[str, list[Priority]] | None = None
-        current: list[Priority] | None = None
-        for number, raw in enumerate(text.splitlines(), start=1):
-            line = _strip_comment(raw).strip()
-            if not line:
-                continue
-            if section := re.fullmatch(r"\[([A-Za-z0-9_-]+)\]", line):
-                context = plan.contexts.setdefault(section[1], {})
-                current = None
-                continue
-            entry = re.fullmatch(r"(exten|same)\s*=>\s*(?:([^,]+),)?(1|n)(?:\(([A-Za-z0-9_-]+)\))?,(\w+)\((.*)\)", line)
-            if context is None or entry is None:
-                raise DialplanError(f"line {number}: not understood: {raw!r}")
-            kind, name, prio, label, app, data = entry.groups()
-            if kind == "exten":
-                if prio != "1" or name in context:
-                    raise DialplanError(f"line {number}: extension {name} must start at priority 1, once")
-                current = context[name] = []
-            elif current is None or prio != "n":
-                raise DialplanError(f"line {number}: `same` without an extension above")
-            current.append(Priority(app, data.replace("\\;", ";"), label or ""))
-        return plan
+        return cls(parse(text))
 
     def find(self, context: str, exten: str) -> str | None:
         """The extension Asterisk runs for `exten` in `context`: the exact name first, then the one pattern. A '-'
@@ -123,15 +70,6 @@ class Dialplan:
 
     def priorities(self) -> list[tuple[str, str, Priority]]:
         return [(c, e, p) for c, extensions in self.contexts.items() for e, ps in extensions.items() for p in ps]
-
-
-def _strip_comment(raw: str) -> str:
-    at = 0
-    while (at := raw.find(";", at)) != -1:
-        if at == 0 or raw[at - 1] != "\\":
-            return raw[:at]
-        at += 1
-    return raw
 
 
 def _pattern(name: str) -> re.Pattern[str]:

@@ -13,10 +13,11 @@ import pytest
 
 from ivr.dialplan import names
 from ivr.dialplan.build import EXTENSIONS, MANAGER, QUEUES, build
+from ivr.dialplan.modules import APPLICATIONS, FUNCTIONS
 from ivr.rules.loader import load_rules
 from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
 from tests.dialplan.calls import dialplan_of
-from tests.dialplan.interpreter import APPLICATIONS, FUNCTIONS, Channel, World, run
+from tests.dialplan.interpreter import Channel, World, run
 from tests.dialplan.test_fallback import HOURS_RULES
 
 RULES = load_rules(SHIPPED_RULES)
