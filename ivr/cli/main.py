@@ -21,6 +21,7 @@ from ivr.cli import (
     deploy,
     dialplan,
     diff,
+    doctor,
     explain,
     graph,
     monitor,
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     agi.add_parser(commands, default_rules())
     dialplan.add_parser(commands, default_rules())
     deploy.add_parser(commands, default_rules())
+    doctor.add_parser(commands, default_rules())
     tickets.add_parser(commands, default_rules())
     monitor.add_parser(commands, default_rules())
     queues.add_parser(commands, default_rules())

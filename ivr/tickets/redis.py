@@ -146,6 +146,9 @@ class RedisStore:
         found = self._call(lambda: self.client.hgetall(f"{PREFIX}boards"))
         return {name: json.loads(text) for name, text in found.items()}
 
+    def check_writable(self) -> None:
+        self._call(lambda: self.client.hdel(f"{PREFIX}boards", "\0"))  # no monitor has this name
+
     def close(self) -> None:
         self.client.close()
 

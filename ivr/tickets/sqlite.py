@@ -48,6 +48,8 @@ CREATE TABLE IF NOT EXISTS boards (
 """
 EVENTS_PER_SELECT = 500  # SQLite's limit on bound parameters is 32,766; stay far below it
 
+NO_BOARD = "\0"  # no monitor has this name: deleting it is a write that changes nothing
+
 
 class SqliteStore:
     def __init__(self, path: Path) -> None:
@@ -100,6 +102,9 @@ class SqliteStore:
         with self._lock:
             rows = self._read(lambda db: db.execute("SELECT name, board FROM boards").fetchall())
         return {name: json.loads(text) for name, text in rows}
+
+    def check_writable(self) -> None:
+        self._write("DELETE FROM boards WHERE name = ?", [(NO_BOARD,)])
 
     def close(self) -> None:
         with self._lock:

@@ -75,4 +75,9 @@ class TicketStore(Protocol):
 
     def boards(self) -> dict[str, dict[str, Any]]: ...
 
+    def check_writable(self) -> None:
+        """A write that changes nothing (`ivr doctor`): StoreUnavailable unless stubs could be written now; a
+        Redis replica, read-only, refuses it as it would refuse a stub."""
+        ...
+
     def close(self) -> None: ...

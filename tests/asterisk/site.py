@@ -51,6 +51,7 @@ class Site:
     folder: Path
     prefix: Path
     edit: Any = None  # rules text -> rules text: a site's own variant (transition dates, seat hours)
+    deployed: bool = True  # False: an Asterisk with the admin's own files only, for `ivr deploy`
     engine_port: int = field(default_factory=free_port)
     engine: Engine | None = None
     switch: Switch | None = None
@@ -89,7 +90,9 @@ class Site:
         )
         rules = load_rules(self.rules)
         contexts = [seat.dial.split("@", 1)[1] for seat in rules.seats.values()]
-        self.switch = Switch(self.prefix, generated, ROOT / "recordings" / "zh", world(contexts))
+        self.switch = Switch(
+            self.prefix, generated, ROOT / "recordings" / "zh", world(contexts), deployed=self.deployed
+        )
         self.switch.configure()
 
     def start(self) -> None:

@@ -21,6 +21,7 @@ from tests.conftest import ROOT
 from tests.tickets.redisserver import free_port
 
 JUDGE = "judge"
+INCLUDED = ("extensions", "queues", "manager")
 MONITOR = "ivr-monitor"
 # What the lab's modules.conf leaves out (see the captures), plus what no test here uses and costs start-up time.
 NOLOAD = (
@@ -57,6 +58,9 @@ class Switch:
     monitor_secret: str = field(default_factory=lambda: secrets.token_hex(12))
     process: subprocess.Popen[bytes] | None = None
     ami: Ami | None = None
+    # False: the admin's own files only, as before the first `ivr deploy` (no #include lines, no ivr/ folder, no
+    # secret file, no prompts in sounds/zh).
+    deployed: bool = True
 
     @property
     def conf(self) -> Path:
@@ -77,7 +81,7 @@ class Switch:
 
     def configure(self) -> None:
         etc = self.folder / "etc"
-        for sub in ("etc/ivr", "var/lib/keys", "spool", "run", "log/cdr-csv", "data/moh", "agi-bin", "heard"):
+        for sub in ("etc", "var/lib/keys", "spool", "run", "log/cdr-csv", "data/moh", "agi-bin", "heard"):
             (self.folder / sub).mkdir(parents=True, exist_ok=True)
         # Asterisk refuses to start without its XML documentation (stasis reads it), which lives in astdatadir.
         (self.folder / "data" / "documentation").symlink_to(self.prefix / "var/lib/asterisk/documentation")
@@ -112,34 +116,34 @@ class Switch:
         (etc / "features.conf").write_text("[general]\n\n[featuremap]\natxfer => *2\n", encoding="utf-8")
         lab = ROOT / "tests" / "data" / "asterisk-transcripts" / "lab-config"
         shutil.copy(lab / "indications.conf", etc / "indications.conf")
-        # The admin's own files, with the three #include lines of the README.
+        # The admin's own files, with the three #include lines of the README (once deployed).
+        include = {name: f'#include "ivr/ivr-{name}.conf"\n' if self.deployed else "" for name in INCLUDED}
         (etc / "extensions.conf").write_text(
             "[general]\nstatic = yes\nwriteprotect = yes\nclearglobalvars = no\n\n[globals]\n\n"
-            '#include "ivr/ivr-extensions.conf"\n#include "world.conf"\n',
+            f'{include["extensions"]}#include "world.conf"\n',
             encoding="utf-8",
         )
         (etc / "world.conf").write_text(self.world, encoding="utf-8")
-        (etc / "queues.conf").write_text(
-            '[general]\nshared_lastcall = no\n\n#include "ivr/ivr-queues.conf"\n', encoding="utf-8"
-        )
+        (etc / "queues.conf").write_text(f"[general]\nshared_lastcall = no\n\n{include['queues']}", encoding="utf-8")
         (etc / "manager.conf").write_text(
             f"[general]\nenabled = yes\nwebenabled = no\nport = {self.ami_port}\nbindaddr = 127.0.0.1\n"
             # Every event carries Asterisk's own clock (Timestamp: epoch.usec): how long things took, by the switch.
             "timestampevents = yes\n\n"
             f"[{JUDGE}]\nsecret = {self.judge_secret}\ndeny = 0.0.0.0/0.0.0.0\n"
             "permit = 127.0.0.1/255.255.255.255\nread = all\nwrite = all\n\n"
-            '#include "ivr/ivr-manager.conf"\n',
+            f"{include['manager']}",
             encoding="utf-8",
         )
-        secret_file = etc / "ivr-ami-secret.conf"
-        secret_file.write_text(f"secret = {self.monitor_secret}\n", encoding="utf-8")
-        secret_file.chmod(0o600)
-        self.install_generated()
-        zh = self.sounds / "zh"
-        zh.mkdir(parents=True, exist_ok=True)
-        for prompt in self.recordings.glob("*"):
-            if prompt.suffix in (".wav", ".alaw"):
-                shutil.copy(prompt, zh / prompt.name)
+        if self.deployed:
+            secret_file = etc / "ivr-ami-secret.conf"
+            secret_file.write_text(f"secret = {self.monitor_secret}\n", encoding="utf-8")
+            secret_file.chmod(0o600)
+            self.install_generated()
+            zh = self.sounds / "zh"
+            zh.mkdir(parents=True, exist_ok=True)
+            for prompt in self.recordings.glob("*"):
+                if prompt.suffix in (".wav", ".alaw"):
+                    shutil.copy(prompt, zh / prompt.name)
         subprocess.run(
             [
                 "sox",
@@ -162,6 +166,7 @@ class Switch:
         )
 
     def install_generated(self) -> None:
+        (self.folder / "etc" / "ivr").mkdir(exist_ok=True)
         for conf in self.generated.glob("ivr-*.conf"):
             shutil.copy(conf, self.folder / "etc" / "ivr" / conf.name)
 
