@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivr.cli.dialplan import with_engine
 from ivr.cli.monitor import add_ami_address
@@ -19,6 +19,9 @@ from ivr.rules.yamlsource import RulesError
 DEFAULT_ETC = "/etc/asterisk"
 DEFAULT_SOUNDS = "/var/lib/asterisk/sounds"
 ADMIN_AMI = "IVR_ADMIN_AMI"
+
+if TYPE_CHECKING:
+    from ivr.ami.client import Credentials
 
 
 def add_parser(commands: Any, default_rules: str) -> None:
@@ -59,7 +62,6 @@ def add_parser(commands: Any, default_rules: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ivr.ami.blocking import AmiUnavailable, BlockingAmi
-    from ivr.ami.client import Credentials
     from ivr.deploy import apply, plan, reload
     from ivr.dialplan.build import build
 
@@ -70,11 +72,12 @@ def run(args: argparse.Namespace) -> int:
     recording_problems = check_recordings(rules.prompts, rules.recordings)
     if recording_problems:
         return _refused([str(problem) for problem in recording_problems])
-    generated = build(with_engine(rules, args.engine))
-    prompts = apply.prompt_files(rules)
     etc, sounds = Path(args.asterisk_etc), Path(args.sounds)
     if not etc.is_dir():
         raise UsageError(f"--asterisk-etc {etc}: no such folder")
+    login = None if args.dry_run else _admin_login()
+    generated = build(with_engine(rules, args.engine))
+    prompts = apply.prompt_files(rules)
     try:
         secret = apply.monitor_secret(os.environ, create=not args.dry_run)
     except OSError as exc:
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     roots = {"etc": etc, "sounds": sounds}
     reloads = plan.reloads(found)
     targets = args.reload if args.reload is not None else reload.default_targets()
-    if args.dry_run:
+    if login is None:
         if not secret:
             print(f"create {os.environ['IVR_AMI_SECRET_FILE']} (mode 600, the monitor's AMI secret)")
         for change in found:
@@ -97,36 +100,47 @@ def run(args: argparse.Namespace) -> int:
         print(f"would reload: {', '.join(r.value for r in reloads) or 'nothing in Asterisk'}")
         print(f"would reload the engine and monitor: {', '.join(targets) or 'none named (--reload)'}")
         return 0
-    credentials = None
-    if reloads:
-        try:
-            credentials = Credentials.from_environment(prefix=ADMIN_AMI)
-        except ValueError as exc:
-            raise UsageError(f"{exc}: an AMI user of yours that may reload (write = system)") from None
-        except OSError as exc:
-            raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
+    try:
+        # Logged in before anything is written: an Asterisk that cannot be reached or refuses the login gets no
+        # files it would not load.
+        ami = BlockingAmi(args.ami_host, args.ami_port, login.username, login.secret) if reloads else None
+    except AmiUnavailable as exc:
+        print(f"ivr deploy: nothing written: {exc}", file=sys.stderr)
+        return 1
     try:
         backup = apply.write(found, roots, datetime.now())
+        for change in found:
+            print(f"wrote {roots[change.root] / change.path}")
+        if backup is not None:
+            print(f"replaced files kept in {backup}")
+        if not found:
+            print(f"nothing to change: {etc} and {sounds} hold what {args.rules} generates")
+        if ami is not None:
+            for line in reload.reload_asterisk(ami, reloads):
+                print(line)
+        for target in targets:
+            print(reload.reload_service(target))
     except OSError as exc:
         print(f"ivr deploy: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
-    for change in found:
-        print(f"wrote {roots[change.root] / change.path}")
-    if backup is not None:
-        print(f"replaced files kept in {backup}")
-    if not found:
-        print(f"nothing to change: {etc} and {sounds} hold what {args.rules} generates")
-    try:
-        if credentials is not None:
-            with BlockingAmi(args.ami_host, args.ami_port, credentials.username, credentials.secret) as ami:
-                for line in reload.reload_asterisk(ami, reloads):
-                    print(line)
-        for target in targets:
-            print(reload.reload_service(target))
     except (AmiUnavailable, reload.ReloadFailed) as exc:
         print(f"ivr deploy: files written, but {exc}", file=sys.stderr)
         return 1
+    finally:
+        if ami is not None:
+            ami.close()
     return 0
+
+
+def _admin_login() -> Credentials:
+    from ivr.ami.client import Credentials
+
+    try:
+        return Credentials.from_environment(prefix=ADMIN_AMI)
+    except ValueError as exc:
+        raise UsageError(f"{exc}: an AMI user of yours that may reload (write = system)") from None
+    except OSError as exc:
+        raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
 
 
 def _refused(problems: list[str]) -> int:

@@ -161,3 +161,19 @@ def test_a_burst_of_calls_shares_commits(service, book, threads, monkeypatch):
 
 def ticket_set(transport) -> str:
     return transport.value().decode().removeprefix("SET VARIABLE __TICKET_ID ").strip()
+
+
+def test_the_doctors_test_call_gets_the_engines_clock_and_no_stub(service, book, threads):
+    """`ivr doctor` calls the ivr-doctor context, whose AGI asks for the `doctor` script: the engine tells its clock
+    in IVR_DOCTOR, routes nothing (no ANSWER, no stage) and writes no stub, opening or closing."""
+    simulator = AsteriskSimulator(SimulatedCall("s", number_as_argument=False))
+    environment = simulator.open().replace(b"agi_network_script: route", b"agi_network_script: doctor")
+    session, transport = connect(service)
+    session.dataReceived(environment)
+    assert transport.take() == f"SET VARIABLE IVR_DOCTOR {NOW.timestamp():.3f}\n".encode()
+    session.dataReceived(simulator.receive(f"SET VARIABLE IVR_DOCTOR {NOW.timestamp():.3f}\n".encode()))
+    assert transport.write_closed and transport.value() == b""
+    finish(session, transport)
+    assert threads.jobs == [] and not book.spool.pending
+    with pytest.raises(Exception, match="no ticket store there"):
+        book.store.find(Query())
