@@ -84,15 +84,21 @@ def write(changes: list[Change], roots: dict[str, Path], now: datetime) -> Path 
 
 def _replace(target: Path, data: bytes, private: bool, root: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    owner = root.stat()
     partial = target.with_name(f".{target.name}.partial")
     partial.write_bytes(data)
     os.chmod(partial, 0o600 if private else 0o644)
-    if os.geteuid() == 0:
-        os.chown(partial, owner.st_uid, owner.st_gid)
-        if target.parent != root:
-            os.chown(target.parent, owner.st_uid, owner.st_gid)
+    _own_like_folder(partial, root)
+    if target.parent != root:
+        _own_like_folder(target.parent, root)
     os.replace(partial, target)
+
+
+def _own_like_folder(path: Path, folder: Path) -> None:
+    """Run as root, a new file belongs to whoever owns its folder: Asterisk (user `asterisk`) reads its own
+    configuration folder, the monitor (user `ivr`) its secret's."""
+    if os.geteuid() == 0:
+        owner = folder.stat()
+        os.chown(path, owner.st_uid, owner.st_gid)
 
 
 def monitor_secret(environ: Mapping[str, str], create: bool) -> str:
@@ -108,6 +114,7 @@ def monitor_secret(environ: Mapping[str, str], create: bool) -> str:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
             handle.write(secrets.token_hex(24) + "\n")
+        _own_like_folder(path, path.parent)
     found = secret_from_environment(MONITOR_SECRET, environ)
     if not found:
         raise ValueError(

@@ -1,6 +1,6 @@
 """`ivr deploy` and `ivr doctor` on a real Asterisk 22 that starts with the admin's own files only: no #include
 lines, no ivr/ folder, no AMI secret file, no prompts in sounds/zh (Site(deployed=False)). The engine runs; deploy
-is given the judge's AMI user as the admin's (read = all, write = all), the monitor's secret file to create, and
+is given an admin AMI user with only the rights docs/deploy.md asks for, the monitor's secret file to create, and
 the engine's pid to SIGHUP. Then doctor, and one broken thing at a time, each named by doctor with exit 1 and
 mended by what its line says to do."""
 
@@ -21,11 +21,21 @@ import pytest
 from ivr.ami.protocol import Message
 from tests.asterisk.ami import Ami
 from tests.asterisk.site import Site
-from tests.asterisk.switch import JUDGE, MONITOR
+from tests.asterisk.switch import MONITOR
 from tests.conftest import ROOT
 from tests.serve.engine import save
 
 HOTLINE = "hotline-12345"
+ADMIN_SECRET = "lab-admin-secret"
+# The admin's own AMI user with only the rights docs/deploy.md asks for.
+ADMIN_USER = f"""
+[ivr-admin]
+secret = {ADMIN_SECRET}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.1/255.255.255.255
+read = call,user
+write = system,command,originate,reporting
+"""
 
 
 def lab_rules(text: str) -> str:
@@ -48,6 +58,8 @@ def lab(asterisk_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     site = Site(tmp_path_factory.mktemp("deploy"), asterisk_prefix, edit=lab_rules, deployed=False)
     site.build()
     (site.folder / "recordings" / "zh").symlink_to(ROOT / "recordings" / "zh")
+    with (etc(site) / "manager.conf").open("a", encoding="utf-8") as manager:
+        manager.write(ADMIN_USER)
     site.start()
     try:
         yield site
@@ -71,8 +83,8 @@ def environment(site: Site) -> dict[str, str]:
     assert site.switch is not None
     return {
         **os.environ,
-        "IVR_ADMIN_AMI_USER": JUDGE,
-        "IVR_ADMIN_AMI_SECRET": site.switch.judge_secret,
+        "IVR_ADMIN_AMI_USER": "ivr-admin",
+        "IVR_ADMIN_AMI_SECRET": ADMIN_SECRET,
         "IVR_AMI_USER": MONITOR,
         "IVR_AMI_SECRET_FILE": str(site.folder / "secrets" / "ami-secret"),
         "IVR_AMI_PORT": str(site.switch.ami_port),

@@ -7,10 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
+from ivr.deploy.apply import monitor_secret, write
+from ivr.deploy.plan import Change
 from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
 from tests.tickets.redisserver import free_port
 
@@ -119,3 +122,25 @@ def test_an_asterisk_that_cannot_be_reached_gets_nothing(tmp_path):
     assert result.returncode == 1 and len(result.stderr.splitlines()) == 1, result.stderr
     assert result.stderr.startswith("ivr deploy: nothing written: AMI at 127.0.0.1:")
     assert snapshot(tmp_path / "etc") == before and not (tmp_path / "sounds").exists()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_new_files_belong_to_whoever_owns_their_folder(tmp_path):
+    """Asterisk runs as `asterisk` and reads its configuration folder; the monitor runs as `ivr` and reads its
+    secret's folder: what deploy (as root) writes there is theirs, the secrets readable by them only."""
+    etc, keys = tmp_path / "etc", tmp_path / "keys"
+    etc.mkdir()
+    keys.mkdir()
+    os.chown(etc, 65534, 65534)
+    os.chown(keys, 65533, 65533)
+    secret = monitor_secret({"IVR_AMI_SECRET_FILE": str(keys / "ami-secret")}, create=True)
+    assert (keys / "ami-secret").stat().st_uid == 65533 and (keys / "ami-secret").stat().st_mode & 0o777 == 0o600
+    changes = [
+        Change("etc", "ivr-ami-secret.conf", None, f"secret = {secret}\n".encode(), None, private=True),
+        Change("etc", "ivr/ivr-queues.conf", None, b"[general](+)\n", None),
+    ]
+    assert write(changes, {"etc": etc}, datetime.now()) is None
+    for path in (etc / "ivr-ami-secret.conf", etc / "ivr", etc / "ivr" / "ivr-queues.conf"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
+    assert (etc / "ivr-ami-secret.conf").stat().st_mode & 0o777 == 0o600
+    assert (etc / "ivr" / "ivr-queues.conf").stat().st_mode & 0o777 == 0o644
