@@ -202,7 +202,9 @@ class Dialler:
             stub = self._in_flight[ended[0]].stub
             for action_id in ended:
                 del self._in_flight[action_id]
-            events.append(CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result))
+            events.append(
+                CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result, host=stub.host)
+            )
             log.info("call-back of %s ended: %s", stub.id, fact.result)
         if events:
             self.recorder.record(events)

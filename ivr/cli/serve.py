@@ -39,7 +39,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.add_argument(
         "--allow",
         default=env("IVR_ALLOW", ",".join(LOOPBACK)),
-        help="comma-separated addresses or networks allowed to connect (default: loopback only)",
+        help="comma-separated addresses or networks allowed to connect (default: loopback only); NAME=ADDRESS also "
+        "names the Asterisk host at ADDRESS (when it has no systemname): its calls are kept apart by that name",
     )
     parser.add_argument(
         "--max-sessions",

@@ -1,11 +1,11 @@
 """The shared store: Redis, for several engines on several hosts, and the delivery of stubs to departments.
 
-Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:UNIQUEID`
-(the id of a call's stub), indexes by day, line and outcome (sorted sets scored by the time of receipt in
-microseconds: `day:YYYYMMDD`, with the set `days`; `line:NUMBER`; `outcome:OUTCOME`, the engine's own outcome),
-the monitor's facts about each call (`events:UNIQUEID`, a hash: fact key -> JSON), the monitors' live queue
-boards (`boards`, a hash: monitor name -> JSON), and streams: `stream:all`
-and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
+Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:CALL`
+(the id of a call's stub; CALL is the call key of ivr.hosts, a local call's bare uniqueid), indexes by day, line
+and outcome (sorted sets scored by the time of receipt in microseconds: `day:YYYYMMDD`, with the set `days`;
+`line:NUMBER`; `outcome:OUTCOME`, the engine's own outcome), the monitor's facts about each call (`events:CALL`, a
+hash: fact key -> JSON), the monitors' live queue boards (`boards`, a hash: monitor name -> JSON), and streams:
+`stream:all` and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
 `revision` and `stub`. Each stream gets a consumer group named after its data link (`all` for `stream:all`)
 when it is created, starting at its first entry, so a department system that connects late still receives every
 stub, once, with XREADGROUP and XACK. Streams keep about the last STREAM_LENGTH entries.
@@ -40,7 +40,7 @@ CONNECT_SECONDS = 1.0
 COMMAND_SECONDS = 2.0
 T = TypeVar("T")
 
-# ARGV: prefix, id, uniqueid, revision, score, day, line, outcome, data link, stub JSON, stream length.
+# ARGV: prefix, id, call key, revision, score, day, line, outcome, data link, stub JSON, stream length.
 # Returns {status, id}: created, updated, kept (an older or equal revision), moved (the call has another id:
 # write again under it), taken (the id is another call's: nothing written).
 PUT = """
@@ -134,7 +134,7 @@ class RedisStore:
         def add() -> None:
             pipe = self.client.pipeline(transaction=False)
             for event in events:
-                pipe.hsetnx(f"{PREFIX}events:{event.uniqueid}", event.key, json.dumps(event.as_json()))
+                pipe.hsetnx(f"{PREFIX}events:{event.call}", event.key, json.dumps(event.as_json()))
             pipe.execute()
 
         self._call(add)
@@ -167,7 +167,7 @@ class RedisStore:
         return [
             PREFIX,
             stub.id,
-            stub.uniqueid,
+            stub.call,
             stub.revision,
             micros(stub.received),
             stub.day,
@@ -185,7 +185,7 @@ class RedisStore:
         def read() -> list[dict[str, str]]:
             pipe = self.client.pipeline(transaction=False)
             for stub in stubs:
-                pipe.hgetall(f"{PREFIX}events:{stub.uniqueid}")
+                pipe.hgetall(f"{PREFIX}events:{stub.call}")
             return list(pipe.execute())
 
         found = self._call(read) if stubs else []
