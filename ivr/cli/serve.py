@@ -83,8 +83,8 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
         "--store",
         default=env("IVR_STORE", DEFAULT_STORE),
         metavar="URL",
-        help=f"ticket store: sqlite:///PATH or redis://HOST:PORT/DB, password in IVR_REDIS_PASSWORD(_FILE) "
-        f"(default: {DEFAULT_STORE})",
+        help="ticket store: sqlite:///PATH, redis://HOST:PORT/DB or redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE/DB"
+        f", password in IVR_REDIS_PASSWORD(_FILE) (default: {DEFAULT_STORE})",
     )
 
 

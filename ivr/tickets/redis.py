@@ -11,8 +11,10 @@ when it is created, starting at its first entry, so a department system that con
 stub, once, with XREADGROUP and XACK. Streams keep about the last STREAM_LENGTH entries.
 
 One stub is written by one Lua script, atomically: a replay or a retry never doubles it, and two engines never
-interleave half-written stubs. The script builds its keys itself, so this is for one Redis server (with
-replicas and Sentinel), not Redis Cluster.
+interleave half-written stubs. The script builds its keys itself, so this is for one Redis primary, not Redis
+Cluster. Through Sentinel (`redis+sentinel://`), every new connection asks the sentinels which server is the
+primary now: after a failover the first command fails on the old connection (the store is unavailable, the engine
+spools), and the next connection goes to the new primary.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from ivr.tickets.completion import CallEvent, completed
+from ivr.tickets.redisurl import RedisAddress
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
@@ -85,17 +88,30 @@ def stream_key(link: str) -> str:
 
 
 class RedisStore:
-    def __init__(self, url: str, password: str | None) -> None:
-        parts = urlsplit(url)
-        self.name = f"redis://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
-        self.client = redis.Redis.from_url(
-            url,
-            password=password,
-            decode_responses=True,
-            socket_connect_timeout=CONNECT_SECONDS,
-            socket_timeout=COMMAND_SECONDS,
-            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        )
+    def __init__(self, address: RedisAddress, password: str | None, sentinel_password: str | None = None) -> None:
+        """`password`: the Redis servers'; `sentinel_password`: the sentinels' own, when they require one."""
+        self.name = address.name
+        settings: dict[str, Any] = {
+            "password": password,
+            "db": address.db,
+            "decode_responses": True,
+            "socket_connect_timeout": CONNECT_SECONDS,
+            "socket_timeout": COMMAND_SECONDS,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        }
+        if address.service:
+            sentinels = Sentinel(
+                list(address.hosts),
+                sentinel_kwargs={
+                    "password": sentinel_password,
+                    "socket_connect_timeout": CONNECT_SECONDS,
+                    "socket_timeout": CONNECT_SECONDS,
+                },
+            )
+            self.client = sentinels.master_for(address.service, **settings)
+        else:
+            (host, port), *_ = address.hosts
+            self.client = redis.Redis(host=host, port=port, **settings)
         self._put_script = self.client.register_script(PUT)
 
     def put(self, stubs: Sequence[Stub]) -> list[str | None]:
