@@ -155,8 +155,8 @@ class Dialler:
         self._checking = False
 
     def _dial(self, entries: list[Callback], free: int, rules: Rules) -> None:
-        flying = {attempt.stub.uniqueid for attempt in self._in_flight.values()}
-        due = [e for e in entries if e.state is State.DUE and e.stub.uniqueid not in flying][:free]
+        flying = {attempt.stub.call for attempt in self._in_flight.values()}
+        due = [e for e in entries if e.state is State.DUE and e.stub.call not in flying][:free]
         session = self.monitor.session
         for entry in due:
             if session is None:
