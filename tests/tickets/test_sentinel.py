@@ -21,6 +21,7 @@ from tests.serve.engine import start_engine
 from tests.tickets.calls import call, numbered, stubs_of
 from tests.tickets.sentinels import SentinelSet, wait_until
 from tests.tickets.test_engine import NUMBERS, settled, tickets
+from tests.web.server import get, start_web
 
 HINT = "IVR_REDIS_PASSWORD"
 
@@ -77,7 +78,10 @@ def test_ivr_tickets_reads_the_primary_the_sentinels_name(sentinels):
 
 
 def test_the_primary_killed_while_calls_flow_loses_no_stub_and_doubles_none(sentinels, tmp_path):
+    """`ivr web` reads through the same sentinels all along: once the failover is over, its page counts every call."""
     engine = start_engine(tmp_path, "--store", sentinels.url)
+    (tmp_path / "web").mkdir()
+    web = start_web(tmp_path / "web", sentinels.url, engine.rules)
     try:
         ids: list[str] = []
         n = 0
@@ -109,9 +113,17 @@ def test_the_primary_killed_while_calls_flow_loses_no_stub_and_doubles_none(sent
         assert created == ids, "the department streams got each stub once, in order"
         updated = [e["id"] for _, e in client.xrange(stream_key("all")) if e["event"] == "updated"]
         assert sorted(updated) == ids, "and each closing stub once"
+        base = f"http://127.0.0.1:{web.port}"
+        wait_until("the wallboard counts every call", lambda: calls_shown(base) == n)
         report(engine.log_text(), n)
     finally:
         assert engine.stop() == 0
+        assert web.stop() == 0
+
+
+def calls_shown(base: str) -> int:
+    state = json.loads(get(base + "/state.json")[2])
+    return sum(line["calls"] for line in state["lines"])
 
 
 def report(log: str, calls: int) -> None:
