@@ -113,6 +113,7 @@ class FastAgiSession(Protocol):
         if self.executor is not None:
             if log.isEnabledFor(logging.INFO):
                 fields = self.executor.summary()
+                fields["host"] = self._host(self.executor)  # two hosts' calls may share the uniqueid
                 fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
                 log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
             self._close_ticket(self.executor)

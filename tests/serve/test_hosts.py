@@ -50,6 +50,7 @@ def test_two_hosts_with_the_same_uniqueids_get_a_ticket_each_and_a_repeated_chan
             ).stdout
         )  # fmt: skip
         assert sorted(s["host"] for s in listed) == ["ast-a", "ast-b", "ast-c", "local"]
+        assert f"ticket={on_b} host=ast-b " in engine.log_text(), "the engine's call line names the host"
     finally:
         assert engine.stop() == 0
 
