@@ -3,8 +3,8 @@
 A module belongs to the most specific unit below that names it (a package or a module). A unit may import its own
 modules and any unit on a lower floor; units on the same floor do not import each other. The floors, bottom first:
 
-0. `ivr.privacy`, `ivr.secrets`, `ivr.rules`, and the wire parsers `ivr.agi.protocol`, `ivr.ami.protocol`: pure,
-   they know nothing of calls being carried out.
+0. `ivr.privacy`, `ivr.secrets`, `ivr.hosts`, `ivr.rules`, and the wire parsers `ivr.agi.protocol`,
+   `ivr.ami.protocol`: pure, they know nothing of calls being carried out.
 1. `ivr.calendar`: the official working days, with the rules' overrides.
 2. `ivr.router`: the route, which reads the rules and, for a seat's office hours, the working days.
 3. `ivr.agi` (executor, outcome, rating, simulator, classic), `ivr.admin`, `ivr.prompts`: what a plan does, what
@@ -27,7 +27,7 @@ from pathlib import Path
 IVR = Path(__file__).resolve().parents[1] / "ivr"
 
 FLOORS: tuple[tuple[str, ...], ...] = (
-    ("ivr.privacy", "ivr.secrets", "ivr.rules", "ivr.agi.protocol", "ivr.ami.protocol"),
+    ("ivr.privacy", "ivr.secrets", "ivr.hosts", "ivr.rules", "ivr.agi.protocol", "ivr.ami.protocol"),
     ("ivr.calendar",),
     ("ivr.router",),
     ("ivr.agi", "ivr.admin", "ivr.prompts"),

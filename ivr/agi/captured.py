@@ -45,8 +45,9 @@ SYNTHESIZED_VALUES = frozenset({"ANSWER"})
 # `;2` channel the AGI ran on, the uniqueid of its `;1` half.
 AMI_VALUES = frozenset({"Local/agent1@agents", "1795849801.4"})
 # Any uniqueid or linkedid, shaped as every captured one is (seconds since the epoch, a dot, a counter): a run of
-# simulated calls needs one per call.
-CHANNEL_ID = re.compile(r"[0-9]{10}\.[0-9]{1,9}")
+# simulated calls needs one per call. An Asterisk with `systemname` set puts `NAME-` before it
+# (channel_internal_api.c, "%s-%li.%d"): the shape several hosts' calls have.
+CHANNEL_ID = re.compile(r"(?:[A-Za-z0-9._:-]+-)?[0-9]{10}\.[0-9]{1,9}")
 
 # The environment block of agi-02-queue-connect, in Asterisk's order; the simulator substitutes per call only the
 # values marked None.

@@ -155,8 +155,8 @@ class Dialler:
         self._checking = False
 
     def _dial(self, entries: list[Callback], free: int, rules: Rules) -> None:
-        flying = {attempt.stub.uniqueid for attempt in self._in_flight.values()}
-        due = [e for e in entries if e.state is State.DUE and e.stub.uniqueid not in flying][:free]
+        flying = {attempt.stub.call for attempt in self._in_flight.values()}
+        due = [e for e in entries if e.state is State.DUE and e.stub.call not in flying][:free]
         session = self.monitor.session
         for entry in due:
             if session is None:
@@ -202,7 +202,9 @@ class Dialler:
             stub = self._in_flight[ended[0]].stub
             for action_id in ended:
                 del self._in_flight[action_id]
-            events.append(CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result))
+            events.append(
+                CallEvent(stub.uniqueid, EventKind.CALLBACK, self.recorder.now(), detail=fact.result, host=stub.host)
+            )
             log.info("call-back of %s ended: %s", stub.id, fact.result)
         if events:
             self.recorder.record(events)

@@ -5,6 +5,10 @@ Writes run in threads, never on the reactor, one batch at a time. A store that f
 learnt: the facts wait in memory and go with the next batch (an ALARM is logged once per outage). Fallback stubs go
 through the ticket book, so they are numbered with the monitor's own engine id and spooled when the store is down.
 The board is written whole each time: a dashboard that finds it older than a few seconds knows the monitor is gone.
+
+Every fact and fallback stub carries the Asterisk host it came from (ivr.hosts: the uniqueid's systemname, else the
+name this monitor was given for its Asterisk), so it completes that host's stub of the call and never another
+host's call that happens to have the same uniqueid.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from ivr.ami.board import Abandoned, Answered, Dialled, Fact, Fallback, HungUp, 
 from ivr.ami.queuelog import Row, missed
 from ivr.calendar.deadlines import DeadlineClock, clock_for
 from ivr.dialplan import names
+from ivr.hosts import LOCAL, host_name
 from ivr.router.decide import CallFacts, Presentation, route
 from ivr.rules.model import Rules
 from ivr.tickets.book import TicketBook
@@ -45,13 +50,16 @@ class Recorder:
         name: str,
         clock: IReactorTime,
         run: Runner = threads.deferToThread,
+        host: str = LOCAL,
     ) -> None:
         """`rules()` gives the rules in use now: asked on each use, so a reload counts from the next fact on.
-        `run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+        `run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place). `host`:
+        the name given to the Asterisk this monitor watches (`--asterisk-name`, else its AMI address's)."""
         self.book = book
         self.rules = rules
         self.name = name
         self.clock = clock
+        self.host = host
         self._run = run
         self._deadlines: DeadlineClock | None = None
         self._events: list[CallEvent] = []
@@ -76,7 +84,7 @@ class Recorder:
         for fact in facts:
             event = _seat_answered(fact, at, self.rules()) if isinstance(fact, Dialled) else _event(fact, at)
             if event is not None:
-                self._events.append(event)
+                self._events.append(replace(event, host=host_name(event.uniqueid, self.host)))
             if isinstance(fact, Fallback):
                 self._stubs.append(self._fallback_stub(fact, at))
         self._flush()
@@ -178,7 +186,7 @@ class Recorder:
             caller=caller or None,
             presentation=Presentation.ALLOWED if caller else Presentation.UNKNOWN,
         )
-        channel = Channel(fact.uniqueid, fact.linkedid, fact.channel)
+        channel = Channel(fact.uniqueid, fact.linkedid, fact.channel, host_name(fact.uniqueid, self.host))
         rules = self.rules()
         self._deadlines = clock_for(rules, self._deadlines)
         stub = plan_stub(route(facts, rules), facts, channel, self.book.counter.engine, self._deadlines)

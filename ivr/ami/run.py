@@ -8,6 +8,7 @@ from pathlib import Path
 from ivr.ami.client import AmiMonitor, Credentials
 from ivr.ami.dialler import Dialler
 from ivr.ami.recorder import Recorder, board_document
+from ivr.hosts import address_name
 from ivr.rules.model import Rules
 from ivr.runtime import service as runtime
 from ivr.runtime.rulesholder import RulesHolder
@@ -45,9 +46,11 @@ def monitor(
     holder: RulesHolder[Rules],
     book: TicketBook,
     queue_log: Path | None = None,
+    asterisk: str = "",
 ) -> int:
     """Run until SIGTERM or SIGINT; SIGHUP or a change of the rules file reloads the rules (`follow`). After each
-    time no events could be seen, what Asterisk's `queue_log` says happened meanwhile is stored too."""
+    time no events could be seen, what Asterisk's `queue_log` says happened meanwhile is stored too. `asterisk`:
+    the name of the Asterisk host watched (ivr.hosts), "" to name it by its AMI address."""
 
     def rules() -> Rules:
         return holder.current
@@ -62,7 +65,8 @@ def monitor(
             since = previous if previous is not None else 0.0
         recorder.catch_up(queue_log, max(since, until - CATCH_UP_SECONDS) - QUEUE_LOG_SLACK, until)
 
-    recorder = Recorder(book, rules, name, reactor)
+    asterisk = asterisk or address_name(host)
+    recorder = Recorder(book, rules, name, reactor, host=asterisk)
     ami = AmiMonitor(
         credentials,
         reactor,
@@ -72,9 +76,10 @@ def monitor(
     dialler = Dialler(rules, ami, recorder, reactor)
     reactor.connectTCP(host, port, ami, timeout=CONNECT_SECONDS)
     log.info(
-        "ivr monitor %s: AMI at %s:%d as %s, rules %s, tickets %s (fallback stubs as %s), automatic call-backs %s, "
-        "queue_log %s",
+        "ivr monitor %s: Asterisk %s, AMI at %s:%d as %s, rules %s, tickets %s (fallback stubs as %s), "
+        "automatic call-backs %s, queue_log %s",
         name,
+        asterisk,
         host,
         port,
         credentials.username,

@@ -77,7 +77,8 @@ def run_done(args: argparse.Namespace) -> int:
         print(f"ivr callbacks: no ticket {args.id} in {args.store}", file=sys.stderr)
         return 1
     zone = stub.received.tzinfo
-    store.add_events([CallEvent(stub.uniqueid, EventKind.CALLBACK_DONE, datetime.now(zone), detail=args.note)])
+    done = CallEvent(stub.uniqueid, EventKind.CALLBACK_DONE, datetime.now(zone), detail=args.note, host=stub.host)
+    store.add_events([done])
     print(f"{args.id}: call-back marked done")
     return 0
 

@@ -26,7 +26,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "after how long, who gave up where, transfers, and calls the dialplan carried without the engine (those "
         "get a stub numbered with --engine-id). Reconnects with backoff; every (re)connect rebuilds the board. "
         "SIGHUP, or a change of the rules file, reloads the rules (an invalid file is refused, the old rules stay). "
-        "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_RULES, "
+        "Options can be set in the environment too (IVR_AMI_HOST, IVR_AMI_PORT, IVR_MONITOR_NAME, IVR_ASTERISK_NAME, "
+        "IVR_RULES, "
         "IVR_STORE, IVR_MONITOR_ENGINE_ID, IVR_MONITOR_SPOOL, IVR_QUEUE_LOG).",
     )
     add_ami_address(parser)
@@ -34,6 +35,13 @@ def add_parser(commands: Any, default_rules: str) -> None:
         "--name",
         default=env("IVR_MONITOR_NAME", socket.gethostname()),
         help="this monitor's name on the boards (default: the host name)",
+    )
+    parser.add_argument(
+        "--asterisk-name",
+        default=env("IVR_ASTERISK_NAME", ""),
+        metavar="NAME",
+        help="the name of the Asterisk host watched, for an Asterisk without systemname: the name the engines' "
+        "--allow gives it (default: its AMI address; loopback is 'local', as the engine calls a loopback peer)",
     )
     parser.add_argument("--rules", default=env("IVR_RULES", default_rules), help="rules file")
     add_store_argument(parser)
@@ -71,6 +79,7 @@ def add_ami_address(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ivr.ami.client import Credentials
     from ivr.ami.run import monitor  # imports the reactor: only when monitoring
+    from ivr.hosts import check_host_name
     from ivr.runtime.rulesholder import RulesHolder
     from ivr.tickets.book import TicketBook
     from ivr.tickets.ids import check_engine_id
@@ -81,6 +90,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         credentials = Credentials.from_environment()
         check_engine_id(args.engine_id)
+        if args.asterisk_name:
+            check_host_name(args.asterisk_name)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -94,4 +105,4 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--spool: {exc}") from None
     configure_logging(args.log_level)
     queue_log = Path(args.queue_log) if args.queue_log else None
-    return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book, queue_log)
+    return monitor(args.ami_host, args.ami_port, args.name, credentials, holder, book, queue_log, args.asterisk_name)

@@ -39,7 +39,8 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.add_argument(
         "--allow",
         default=env("IVR_ALLOW", ",".join(LOOPBACK)),
-        help="comma-separated addresses or networks allowed to connect (default: loopback only)",
+        help="comma-separated addresses or networks allowed to connect (default: loopback only); NAME=ADDRESS also "
+        "names the Asterisk host at ADDRESS (when it has no systemname): its calls are kept apart by that name",
     )
     parser.add_argument(
         "--max-sessions",
@@ -82,8 +83,8 @@ def add_store_argument(parser: argparse.ArgumentParser) -> None:
         "--store",
         default=env("IVR_STORE", DEFAULT_STORE),
         metavar="URL",
-        help=f"ticket store: sqlite:///PATH or redis://HOST:PORT/DB, password in IVR_REDIS_PASSWORD(_FILE) "
-        f"(default: {DEFAULT_STORE})",
+        help="ticket store: sqlite:///PATH, redis://HOST:PORT/DB or redis+sentinel://HOST:PORT[,HOST:PORT...]/SERVICE/DB"
+        f", password in IVR_REDIS_PASSWORD(_FILE) (default: {DEFAULT_STORE})",
     )
 
 

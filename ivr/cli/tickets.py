@@ -11,6 +11,7 @@ from typing import Any
 from ivr.cli.route import UsageError, parse_at
 from ivr.cli.serve import add_store_argument
 from ivr.cli.table import table
+from ivr.hosts import LOCAL
 from ivr.rules.loader import load_rules
 from ivr.tickets.export import csv_bytes, due_text, json_text, route_text
 from ivr.tickets.figures import ratings_by
@@ -134,7 +135,8 @@ def describe(stub: Stub) -> list[str]:
         + (f" in {stub.queue}" if stub.queue else ""),
         f"rating      {stub.rating or '-'}" + (f" ({stub.rating_reason})" if stub.rating_reason else ""),
         f"category    {stub.category or '(not yet set)'}",
-        f"channel     {stub.channel} uniqueid {stub.uniqueid} linkedid {stub.linkedid}; engine {stub.engine}",
+        f"channel     {stub.channel} uniqueid {stub.uniqueid} linkedid {stub.linkedid}; host {stub.host or LOCAL}; "
+        f"engine {stub.engine}",
         "deadlines   " + ", ".join(f"{d.step} {due_text(stub, d.step)}" for d in stub.deadlines),
         "route       " + (route_text(stub).replace("; ", "\n            ") or "-"),
     ]

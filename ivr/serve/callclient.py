@@ -13,11 +13,14 @@ class CallFailed(Exception):
     """The engine could not be reached or stopped answering; the message says which."""
 
 
-def call_engine(host: str, port: int, call: SimulatedCall, timeout: float = 10.0) -> AsteriskSimulator:
-    """Connect like Asterisk, send the environment, answer every command until the engine half-closes."""
+def call_engine(
+    host: str, port: int, call: SimulatedCall, timeout: float = 10.0, source: str | None = None
+) -> AsteriskSimulator:
+    """Connect like Asterisk, send the environment, answer every command until the engine half-closes. `source`:
+    the local address to connect from, to play one of several Asterisk hosts the engine's allowlist names."""
     simulator = AsteriskSimulator(call)
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        sock = socket.create_connection((host, port), timeout=timeout, source_address=(source, 0) if source else None)
     except OSError as exc:
         raise CallFailed(f"cannot connect to the engine at {host}:{port}: {exc.strerror or exc}") from None
     with sock:

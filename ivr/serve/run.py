@@ -15,7 +15,7 @@ from ivr.runtime import service as runtime
 from ivr.runtime.rulesholder import RulesHolder
 from ivr.runtime.service import reactor
 from ivr.serve.limits import Limits
-from ivr.serve.service import AgiService, Network
+from ivr.serve.service import AgiService, Allowed
 from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter
 
@@ -29,7 +29,7 @@ class ServeOptions:
     rules: Path
     host: str
     port: int
-    allow: tuple[Network, ...]
+    allow: tuple[Allowed, ...]
     max_sessions: int
     backlog: int
     drain_seconds: float

@@ -1,15 +1,20 @@
-"""The FastAGI service: who may connect, how many at once, which rules new calls get, and a clean stop."""
+"""The FastAGI service: who may connect, how many at once, which rules new calls get, and a clean stop.
+
+The allowlist also names Asterisk hosts: `ast-a=10.0.0.11` lets 10.0.0.11 in and calls the host it is `ast-a`
+(ivr.hosts), which keeps its calls apart from every other host's when it has no `systemname`."""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
 
+from ivr.hosts import address_name, check_host_name
 from ivr.rules.model import Rules
 from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import Limits
@@ -21,15 +26,30 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 
 
-def parse_allow(items: Iterable[str]) -> tuple[Network, ...]:
-    """CIDR networks (or single addresses) allowed to connect; ValueError names the bad one."""
-    networks = []
+@dataclass(frozen=True)
+class Allowed:
+    """Peers let in, and the name of the Asterisk host at that address ("": named by its address)."""
+
+    network: Network
+    name: str = ""
+
+
+def parse_allow(items: Iterable[str]) -> tuple[Allowed, ...]:
+    """CIDR networks or single addresses allowed to connect, each single address optionally named (`NAME=ADDRESS`);
+    ValueError names the bad one."""
+    entries = []
     for item in items:
+        name, _, where = item.strip().rpartition("=")
         try:
-            networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            network = ipaddress.ip_network(where, strict=False)
         except ValueError:
-            raise ValueError(f"not an address or network: {item.strip()!r}") from None
-    return tuple(networks)
+            raise ValueError(f"not an address or network: {where!r}") from None
+        if name:
+            check_host_name(name)
+            if network.num_addresses != 1:
+                raise ValueError(f"{item.strip()!r}: a name is for one Asterisk host, so for one address")
+        entries.append(Allowed(network, name))
+    return tuple(entries)
 
 
 class AgiService(Factory):
@@ -37,7 +57,7 @@ class AgiService(Factory):
         self,
         holder: RulesHolder[Limits],
         clock: IReactorTime,
-        allow: tuple[Network, ...] = parse_allow(LOOPBACK),
+        allow: tuple[Allowed, ...] = parse_allow(LOOPBACK),
         max_sessions: int = 5000,
         now: Callable[[Rules], datetime] = lambda rules: datetime.now(rules.timezone),
         tickets: TicketWriter | None = None,
@@ -59,8 +79,14 @@ class AgiService(Factory):
             address = ipaddress.ip_address(host.split("%")[0])
         except ValueError:
             return "not an IP address"
-        if not any(address in network for network in self.allow):
+        if not any(address in entry.network for entry in self.allow):
             return "not in the allowlist (--allow)"
         if len(self.sessions) >= self.max_sessions:
             return f"{self.max_sessions} sessions already (--max-sessions): the dialplan fallback takes the call"
         return None
+
+    def host_of(self, address: str) -> str:
+        """The name the allowlist gives the Asterisk host at `address`, else its address's (ivr.hosts)."""
+        ip = ipaddress.ip_address(address.split("%")[0])
+        named = (entry.name for entry in self.allow if entry.name and ip in entry.network)
+        return next(named, "") or address_name(address)

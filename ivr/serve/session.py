@@ -22,6 +22,7 @@ from twisted.python.failure import Failure
 
 from ivr.agi.executor import CLOSE, RECORD, Action, Command, PlanExecutor
 from ivr.agi.protocol import AgiParser, AgiProtocolError, Event
+from ivr.hosts import host_name
 from ivr.rules.model import Rules
 from ivr.runtime.rulesholder import RulesHolder
 from ivr.serve.limits import ENVIRONMENT_SECONDS, STORE_SECONDS, Limits
@@ -46,6 +47,8 @@ class SessionHost(Interface):
 
     def refusal(self, host: str) -> str | None: ...
 
+    def host_of(self, address: str) -> str: ...
+
 
 class FastAgiSession(Protocol):
     def __init__(self, service: SessionHost, clock: IReactorTime) -> None:
@@ -64,6 +67,7 @@ class FastAgiSession(Protocol):
         self._accepted = False
         self._gone = False
         self._opening: Stub | None = None
+        self._peer = ""  # the Asterisk host's name as the allowlist or its address gives it (ivr.hosts)
 
     @property
     def waiting_for(self) -> str:
@@ -82,6 +86,7 @@ class FastAgiSession(Protocol):
             self.transport.abortConnection()
             return
         self._accepted = True
+        self._peer = self.service.host_of(peer.host)
         self.service.sessions.add(self)
         self.transport.setTcpKeepAlive(True)
         self._started = self.clock.seconds()
@@ -108,6 +113,7 @@ class FastAgiSession(Protocol):
         if self.executor is not None:
             if log.isEnabledFor(logging.INFO):
                 fields = self.executor.summary()
+                fields["host"] = self._host(self.executor)  # two hosts' calls may share the uniqueid
                 fields["seconds"] = f"{self.clock.seconds() - self._started:.1f}"
                 log.info("call %s", " ".join(f"{k}={v}" for k, v in fields.items()))
             self._close_ticket(self.executor)
@@ -151,7 +157,7 @@ class FastAgiSession(Protocol):
         assert tickets is not None and executor is not None
         self._cancel()
         self._waiting_for = "the ticket store"
-        self._opening = tickets.opening(executor)
+        self._opening = tickets.opening(executor, self._host(executor))
         created = tickets.create(self._opening)
         created.addTimeout(STORE_SECONDS, self.clock)
         created.addErrback(self._store_too_slow)
@@ -174,9 +180,14 @@ class FastAgiSession(Protocol):
         tickets = self.service.tickets
         if tickets is None or executor.plan is None:
             return  # no store, or an emergency number handed back: never a stub
-        opening = self._opening or tickets.opening(executor)  # the session ended before the stub was due
+        opening = self._opening or tickets.opening(executor, self._host(executor))  # ended before the stub was due
         ended = self.service.now(executor.rules)
         tickets.finish(closing_stub(opening, executor, ended, executor.ticket_id or ""))
+
+    def _host(self, executor: PlanExecutor) -> str:
+        """The call's host: its uniqueid's systemname, else the peer's name. Read from the same channel, a
+        reconnect or a second session gives the same host, so the same key and the same ticket."""
+        return host_name(executor.env.uniqueid, self._peer)
 
     # --- limits and closing ----------------------------------------------------------------------------------
 

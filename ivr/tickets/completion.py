@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from ivr.agi.rating import NotRated, Rating
+from ivr.hosts import call_key
 from ivr.tickets.stub import RouteStep, Stub, StubOutcome
 
 
@@ -41,6 +42,12 @@ class CallEvent:
     wait: int | None = None
     position: int | None = None
     detail: str = ""
+    host: str = ""  # the Asterisk host that reported it (ivr.hosts); "" in facts stored before hosts were named
+
+    @property
+    def call(self) -> str:
+        """The call the fact is about, as the stores key it (ivr.hosts.call_key): the stub with the same key."""
+        return call_key(self.host, self.uniqueid)
 
     @property
     def key(self) -> str:
@@ -61,6 +68,7 @@ class CallEvent:
             "wait": self.wait,
             "position": self.position,
             "detail": self.detail,
+            "host": self.host,
         }
 
     @classmethod
@@ -74,6 +82,7 @@ class CallEvent:
             wait=data["wait"],
             position=data["position"],
             detail=data["detail"],
+            host=data.get("host", ""),
         )
 
     def step(self, zone: tzinfo | None) -> RouteStep:

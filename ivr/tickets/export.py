@@ -12,6 +12,7 @@ import io
 import json
 from collections.abc import Iterable
 
+from ivr.hosts import LOCAL
 from ivr.tickets.stub import Stub
 
 COLUMNS = (
@@ -43,6 +44,7 @@ COLUMNS = (
     "uniqueid",
     "linkedid",
     "engine",
+    "host",
 )
 
 
@@ -99,4 +101,5 @@ def _row(stub: Stub) -> list[str]:
         stub.uniqueid,
         stub.linkedid,
         stub.engine,
+        stub.host or LOCAL,
     ]

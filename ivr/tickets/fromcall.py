@@ -24,15 +24,18 @@ class Channel:
     uniqueid: str
     linkedid: str
     name: str
+    host: str  # the Asterisk host's name (ivr.hosts.host_name)
 
 
-def opening_stub(executor: PlanExecutor, engine: str, deadlines: DeadlineClock) -> Stub:
-    """The stub made durable before the call is answered (revision 0). The executor must have a plan."""
+def opening_stub(executor: PlanExecutor, engine: str, deadlines: DeadlineClock, host: str) -> Stub:
+    """The stub made durable before the call is answered (revision 0), of a call from the Asterisk `host`
+    (ivr.hosts.host_name). The executor must have a plan."""
     plan = executor.plan
     if plan is None:
         raise ValueError("a call gets a stub once it is routed: emergency numbers never get one")
     env = executor.env
-    return plan_stub(plan, executor.facts, Channel(env.uniqueid, executor.linkedid, env.channel), engine, deadlines)
+    channel = Channel(env.uniqueid, executor.linkedid, env.channel, host)
+    return plan_stub(plan, executor.facts, channel, engine, deadlines)
 
 
 def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadlines: DeadlineClock) -> Stub:
@@ -43,6 +46,7 @@ def plan_stub(plan: Plan, facts: CallFacts, channel: Channel, engine: str, deadl
         id="",
         received=facts.at,
         uniqueid=channel.uniqueid,
+        host=channel.host,
         linkedid=channel.linkedid,
         channel=channel.name,
         engine=engine,

@@ -1,18 +1,20 @@
 """The shared store: Redis, for several engines on several hosts, and the delivery of stubs to departments.
 
-Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:UNIQUEID`
-(the id of a call's stub), indexes by day, line and outcome (sorted sets scored by the time of receipt in
-microseconds: `day:YYYYMMDD`, with the set `days`; `line:NUMBER`; `outcome:OUTCOME`, the engine's own outcome),
-the monitor's facts about each call (`events:UNIQUEID`, a hash: fact key -> JSON), the monitors' live queue
-boards (`boards`, a hash: monitor name -> JSON), and streams: `stream:all`
-and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
+Keys (all under `ivr:`): `ticket:ID` (a hash: the stub as JSON, its revision and outcome), `uniqueid:CALL`
+(the id of a call's stub; CALL is the call key of ivr.hosts, a local call's bare uniqueid), indexes by day, line
+and outcome (sorted sets scored by the time of receipt in microseconds: `day:YYYYMMDD`, with the set `days`;
+`line:NUMBER`; `outcome:OUTCOME`, the engine's own outcome), the monitor's facts about each call (`events:CALL`, a
+hash: fact key -> JSON), the monitors' live queue boards (`boards`, a hash: monitor name -> JSON), and streams:
+`stream:all` and one per data link (`stream:12348-system`, ...), each entry `event` (created or updated), `id`, `line`,
 `revision` and `stub`. Each stream gets a consumer group named after its data link (`all` for `stream:all`)
 when it is created, starting at its first entry, so a department system that connects late still receives every
 stub, once, with XREADGROUP and XACK. Streams keep about the last STREAM_LENGTH entries.
 
 One stub is written by one Lua script, atomically: a replay or a retry never doubles it, and two engines never
-interleave half-written stubs. The script builds its keys itself, so this is for one Redis server (with
-replicas and Sentinel), not Redis Cluster.
+interleave half-written stubs. The script builds its keys itself, so this is for one Redis primary, not Redis
+Cluster. Through Sentinel (`redis+sentinel://`), every new connection asks the sentinels which server is the
+primary now: after a failover the first command fails on the old connection (the store is unavailable, the engine
+spools), and the next connection goes to the new primary.
 """
 
 from __future__ import annotations
@@ -21,13 +23,14 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from redis.sentinel import Sentinel
 
 from ivr.tickets.completion import CallEvent, completed
+from ivr.tickets.redisurl import RedisAddress
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
@@ -40,7 +43,7 @@ CONNECT_SECONDS = 1.0
 COMMAND_SECONDS = 2.0
 T = TypeVar("T")
 
-# ARGV: prefix, id, uniqueid, revision, score, day, line, outcome, data link, stub JSON, stream length.
+# ARGV: prefix, id, call key, revision, score, day, line, outcome, data link, stub JSON, stream length.
 # Returns {status, id}: created, updated, kept (an older or equal revision), moved (the call has another id:
 # write again under it), taken (the id is another call's: nothing written).
 PUT = """
@@ -85,17 +88,30 @@ def stream_key(link: str) -> str:
 
 
 class RedisStore:
-    def __init__(self, url: str, password: str | None) -> None:
-        parts = urlsplit(url)
-        self.name = f"redis://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'}"
-        self.client = redis.Redis.from_url(
-            url,
-            password=password,
-            decode_responses=True,
-            socket_connect_timeout=CONNECT_SECONDS,
-            socket_timeout=COMMAND_SECONDS,
-            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
-        )
+    def __init__(self, address: RedisAddress, password: str | None, sentinel_password: str | None = None) -> None:
+        """`password`: the Redis servers'; `sentinel_password`: the sentinels' own, when they require one."""
+        self.name = address.name
+        settings: dict[str, Any] = {
+            "password": password,
+            "db": address.db,
+            "decode_responses": True,
+            "socket_connect_timeout": CONNECT_SECONDS,
+            "socket_timeout": COMMAND_SECONDS,
+            "retry": Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
+        }
+        if address.service:
+            sentinels = Sentinel(
+                list(address.hosts),
+                sentinel_kwargs={
+                    "password": sentinel_password,
+                    "socket_connect_timeout": CONNECT_SECONDS,
+                    "socket_timeout": CONNECT_SECONDS,
+                },
+            )
+            self.client = sentinels.master_for(address.service, **settings)
+        else:
+            (host, port), *_ = address.hosts
+            self.client = redis.Redis(host=host, port=port, **settings)
         self._put_script = self.client.register_script(PUT)
 
     def put(self, stubs: Sequence[Stub]) -> list[str | None]:
@@ -134,7 +150,7 @@ class RedisStore:
         def add() -> None:
             pipe = self.client.pipeline(transaction=False)
             for event in events:
-                pipe.hsetnx(f"{PREFIX}events:{event.uniqueid}", event.key, json.dumps(event.as_json()))
+                pipe.hsetnx(f"{PREFIX}events:{event.call}", event.key, json.dumps(event.as_json()))
             pipe.execute()
 
         self._call(add)
@@ -170,7 +186,7 @@ class RedisStore:
         return [
             PREFIX,
             stub.id,
-            stub.uniqueid,
+            stub.call,
             stub.revision,
             micros(stub.received),
             stub.day,
@@ -188,7 +204,7 @@ class RedisStore:
         def read() -> list[dict[str, str]]:
             pipe = self.client.pipeline(transaction=False)
             for stub in stubs:
-                pipe.hgetall(f"{PREFIX}events:{stub.uniqueid}")
+                pipe.hgetall(f"{PREFIX}events:{stub.call}")
             return list(pipe.execute())
 
         found = self._call(read) if stubs else []

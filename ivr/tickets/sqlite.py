@@ -24,7 +24,7 @@ BUSY_SECONDS = 2.0  # another writer (a second engine on the same file) holds th
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tickets (
     id TEXT PRIMARY KEY,
-    uniqueid TEXT NOT NULL UNIQUE,
+    uniqueid TEXT NOT NULL UNIQUE, -- the call key (ivr.hosts.call_key): a local call's is its bare uniqueid
     received_us INTEGER NOT NULL,
     day TEXT NOT NULL,
     line TEXT NOT NULL,
@@ -36,7 +36,7 @@ CREATE INDEX IF NOT EXISTS tickets_by_received ON tickets (received_us);
 CREATE INDEX IF NOT EXISTS tickets_by_day ON tickets (day, received_us);
 CREATE INDEX IF NOT EXISTS tickets_by_line ON tickets (line, received_us);
 CREATE TABLE IF NOT EXISTS call_events (
-    uniqueid TEXT NOT NULL,
+    uniqueid TEXT NOT NULL, -- the call key, as in tickets
     key TEXT NOT NULL,
     event TEXT NOT NULL,
     PRIMARY KEY (uniqueid, key)
@@ -91,7 +91,7 @@ class SqliteStore:
         return [stub for stub in stubs if query.matches(stub)]
 
     def add_events(self, events: Sequence[CallEvent]) -> None:
-        rows = [(e.uniqueid, e.key, json.dumps(e.as_json(), ensure_ascii=False)) for e in events]
+        rows = [(e.call, e.key, json.dumps(e.as_json(), ensure_ascii=False)) for e in events]
         self._write("INSERT OR IGNORE INTO call_events (uniqueid, key, event) VALUES (?, ?, ?)", rows)
 
     def put_board(self, name: str, board: dict[str, Any]) -> None:
@@ -113,13 +113,13 @@ class SqliteStore:
                 self._db = None
 
     def _put(self, db: sqlite3.Connection, stub: Stub) -> str | None:
-        row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.uniqueid,)).fetchone()
+        row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.call,)).fetchone()
         if row is None:
             try:
                 db.execute(
                     "INSERT INTO tickets (id, uniqueid, received_us, day, line, outcome, revision, stub) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (stub.id, stub.uniqueid, micros(stub.received), stub.day, stub.line, *_changing(stub)),
+                    (stub.id, stub.call, micros(stub.received), stub.day, stub.line, *_changing(stub)),
                 )
             except sqlite3.IntegrityError:
                 return None  # the id is another call's
@@ -136,8 +136,8 @@ class SqliteStore:
         with self._lock:
             rows = self._read(lambda db: db.execute(sql, args).fetchall())
             stubs = [Stub.from_json(json.loads(text)) for (text,) in rows]
-            events = self._read(lambda db: _events_of(db, [stub.uniqueid for stub in stubs]))
-        return [completed(stub, events.get(stub.uniqueid, ())) for stub in stubs]
+            events = self._read(lambda db: _events_of(db, [stub.call for stub in stubs]))
+        return [completed(stub, events.get(stub.call, ())) for stub in stubs]
 
     def _read(self, query: Callable[[sqlite3.Connection], T]) -> T:
         db = self._connect(create=False)
@@ -175,13 +175,13 @@ class SqliteStore:
         return db
 
 
-def _events_of(db: sqlite3.Connection, uniqueids: list[str]) -> dict[str, list[CallEvent]]:
+def _events_of(db: sqlite3.Connection, calls: list[str]) -> dict[str, list[CallEvent]]:
     found: dict[str, list[CallEvent]] = {}
-    for start in range(0, len(uniqueids), EVENTS_PER_SELECT):
-        chunk = uniqueids[start : start + EVENTS_PER_SELECT]
+    for start in range(0, len(calls), EVENTS_PER_SELECT):
+        chunk = calls[start : start + EVENTS_PER_SELECT]
         marks = ",".join("?" * len(chunk))
-        for uniqueid, text in db.execute(f"SELECT uniqueid, event FROM call_events WHERE uniqueid IN ({marks})", chunk):
-            found.setdefault(uniqueid, []).append(CallEvent.from_json(json.loads(text)))
+        for call, text in db.execute(f"SELECT uniqueid, event FROM call_events WHERE uniqueid IN ({marks})", chunk):
+            found.setdefault(call, []).append(CallEvent.from_json(json.loads(text)))
     return found
 
 

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from ivr.hosts import call_key
 from ivr.privacy import mask_number
 from ivr.router.decide import Presentation
 
@@ -80,6 +81,12 @@ class Stub:
     queue: str = ""  # the last queue the caller waited in: the engine's stage, or what Asterisk reported
     rating: str = ""  # satisfied, basically-satisfied, dissatisfied, not-rated; "" where no rating is asked
     rating_reason: str = ""  # why not rated: caller-hung-up, timed-out, invalid, transferred
+    host: str = ""  # the Asterisk host (ivr.hosts); "" in stubs written before hosts were named: `local`
+
+    @property
+    def call(self) -> str:
+        """What the stores find the call by (ivr.hosts.call_key): one stub per call, whichever host it came from."""
+        return call_key(self.host, self.uniqueid)
 
     @property
     def day(self) -> str:

@@ -38,7 +38,7 @@ class TicketWriter:
         self._closing: list[Stub] = []
         self._openings: list[tuple[Stub, Deferred[str | None]]] = []
         self._openings_in_flight = False
-        self._waiting: dict[str, list[Stub]] = {}  # by uniqueid: closing stubs whose opening stub is in flight
+        self._waiting: dict[str, list[Stub]] = {}  # by call key: closing stubs whose opening stub is in flight
         self._writing = 0  # opening stubs and batches in flight
         self._batch_in_flight = False
         self._replay_in_flight = False
@@ -51,17 +51,17 @@ class TicketWriter:
         """Replay what an earlier run left in the spool, then check again every REPLAY_SECONDS."""
         self._replayer.start(REPLAY_SECONDS, now=True)
 
-    def opening(self, executor: PlanExecutor) -> Stub:
-        """The stub of a call just routed (no I/O: built on the reactor)."""
+    def opening(self, executor: PlanExecutor, host: str) -> Stub:
+        """The stub of a call just routed, from the Asterisk `host` (no I/O: built on the reactor)."""
         self._deadlines = clock_for(executor.rules, self._deadlines)
-        return opening_stub(executor, self.book.counter.engine, self._deadlines)
+        return opening_stub(executor, self.book.counter.engine, self._deadlines, host)
 
     def create(self, stub: Stub) -> Deferred[str | None]:
         """The id once the stub is durable, or None when nothing could take it (the book logged an ALARM). The
         caller may cancel it (stop waiting): the write goes on all the same. Opening stubs that arrive while one
         batch is being written go together in the next (group commit): a burst of calls costs a few commits, not
         one fsync per call, so each call gets its TICKET_ID well within the session's wait."""
-        self._waiting[stub.uniqueid] = []
+        self._waiting[stub.call] = []
         answer: Deferred[str | None] = Deferred()
         self._openings.append((stub, answer))
         self._flush_openings()
@@ -80,7 +80,7 @@ class TicketWriter:
 
     def _batch_opened(self, ids: list[str | None] | None, batch: list[tuple[Stub, Deferred[str | None]]]) -> None:
         for (stub, answer), ticket_id in zip(batch, ids or [None] * len(batch), strict=True):
-            self._opened(ticket_id, stub.uniqueid, answer)
+            self._opened(ticket_id, stub.call, answer)
 
     def _openings_done(self, result: object) -> object:
         self._openings_in_flight = False
@@ -89,8 +89,8 @@ class TicketWriter:
 
     def finish(self, stub: Stub) -> None:
         """The closing stub of a call, written with the next batch once its opening stub is settled."""
-        if stub.uniqueid in self._waiting:
-            self._waiting[stub.uniqueid].append(stub)
+        if stub.call in self._waiting:
+            self._waiting[stub.call].append(stub)
             return
         self._closing.append(stub)
         self._flush()
@@ -120,10 +120,10 @@ class TicketWriter:
         self._flush()
         return self._done(result)
 
-    def _opened(self, ticket_id: str | None, uniqueid: str, answer: Deferred[str | None]) -> str | None:
+    def _opened(self, ticket_id: str | None, call: str, answer: Deferred[str | None]) -> str | None:
         if not answer.called:  # a session that gave up waiting cancelled it
             answer.callback(ticket_id)
-        for closing in self._waiting.pop(uniqueid, []):
+        for closing in self._waiting.pop(call, []):
             self._closing.append(replace(closing, id=ticket_id or closing.id))
         self._flush()
         return ticket_id

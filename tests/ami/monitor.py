@@ -16,10 +16,17 @@ from tests.serve.engine import Engine
 
 
 def start_monitor(
-    folder: Path, ami_port: int, store: str, secret: str, rules: Path, login: dict[str, str] | None = None
+    folder: Path,
+    ami_port: int,
+    store: str,
+    secret: str,
+    rules: Path,
+    login: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Engine:
     """`ivr monitor` on `ami_port`; its AMI login is the lab user and `secret` unless `login` gives the environment
-    an admin would (IVR_AMI_USER, IVR_AMI_SECRET_FILE). A restart in the same folder appends to the same log."""
+    an admin would (IVR_AMI_USER, IVR_AMI_SECRET_FILE); `extra`: more options (the last of one wins, e.g. --name).
+    A restart in the same folder appends to the same log."""
     log = folder / "monitor.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("IVR_AMI_")}
     env.update(login if login is not None else {"IVR_AMI_USER": LAB_USER, "IVR_AMI_SECRET": secret})
@@ -40,6 +47,7 @@ def start_monitor(
             "m1",
             "--spool",
             spool,
+            *extra,
         ],
         stdout=log.open("ab"),
         stderr=subprocess.STDOUT,

@@ -20,7 +20,7 @@ from ivr.tickets.book import TicketBook
 from ivr.tickets.store import Query, StoreUnavailable
 from ivr.tickets.stub import StubOutcome
 from tests.ami.peer import captured_user_event
-from tests.tickets.calls import RULES
+from tests.tickets.calls import RULES, call, stubs_of
 
 
 def ivr_fallback() -> Message:
@@ -82,6 +82,25 @@ def test_a_fallback_call_gets_a_stub_numbered_by_the_monitor_and_a_transfer_comp
     assert stub.outcome is StubOutcome.TRANSFERRED
     assert stub.stage == "fallback:queue:hotline-12345"
     assert [s.what for s in stub.route] == ["ami:fallback", "ami:transferred"]
+
+
+def test_the_monitor_of_one_host_completes_only_that_hosts_stubs(tmp_path):
+    """Host B's engine routed a call whose uniqueid host A's dialplan also carried without an engine: A's monitor
+    makes A's fallback stub and its transfer completes that one; B's stub stays as B's engine wrote it."""
+    clock = task.Clock()
+    clock.advance(1795849801)
+    book = TicketBook.open(f"sqlite:///{tmp_path / 'tickets.db'}", tmp_path / "spool", "m1")
+    opening, _ = stubs_of(call(0, "12396"))
+    on_b = replace(opening, id="12345-20261126-e2-000001", host="ast-b")
+    assert on_b.uniqueid == "1795849801.5"
+    book.store.put([on_b])
+    monitor_a = Recorder(book, lambda: RULES, "m-a", clock, run=maybeDeferred, host="ast-a")
+    board = QueueBoard()
+    monitor_a.facts(board.apply(ivr_fallback(), clock.seconds()))
+    monitor_a.facts(board.apply(blind_transfer(), clock.seconds()))
+    by_host = {stub.host: stub for stub in book.store.find(Query())}
+    assert by_host["ast-a"].engine == "m1" and by_host["ast-a"].outcome is StubOutcome.TRANSFERRED
+    assert by_host["ast-b"] == on_b
 
 
 def test_after_a_reload_fallback_stubs_follow_the_new_rules(tmp_path):

@@ -56,6 +56,7 @@ class Site:
     engine: Engine | None = None
     switch: Switch | None = None
     monitor: Engine | None = None  # `ivr monitor`, when a module starts it (start_monitor)
+    shared_store: str = ""  # a store several sites share (a Redis URL), else the site's own SQLite file
 
     @property
     def rules(self) -> Path:
@@ -63,7 +64,7 @@ class Site:
 
     @property
     def store(self) -> str:
-        return f"sqlite:///{self.folder / 'tickets.db'}"
+        return self.shared_store or f"sqlite:///{self.folder / 'tickets.db'}"
 
     @property
     def ami(self) -> Ami:
@@ -117,9 +118,10 @@ class Site:
         )
         return self.engine
 
-    def start_monitor(self) -> Engine:
+    def start_monitor(self, *extra: str) -> Engine:
         """`ivr monitor` as an admin sets it up: the generated AMI user, its secret from a file only it reads (the
-        same secret the switch's ivr-ami-secret.conf holds), the site's rules and store, the switch's queue_log."""
+        same secret the switch's ivr-ami-secret.conf holds), the site's rules and store, the switch's queue_log;
+        `extra`: more `ivr monitor` options."""
         assert self.switch is not None
         secret = self.folder / "ami-secret"
         secret.write_text(self.switch.monitor_secret + "\n", encoding="utf-8")
@@ -129,7 +131,7 @@ class Site:
             "IVR_AMI_SECRET_FILE": str(secret),
             "IVR_QUEUE_LOG": str(self.switch.folder / "log" / "queue_log"),  # on the Asterisk host, as by default
         }
-        self.monitor = start_monitor(self.folder, self.switch.ami_port, self.store, "", self.rules, login)
+        self.monitor = start_monitor(self.folder, self.switch.ami_port, self.store, "", self.rules, login, extra)
         return self.monitor
 
     def stop(self) -> None:
@@ -177,13 +179,21 @@ class Site:
         assert response.response == "Success", response
 
     def call(
-        self, number: str, hold: int = 60, heard: bool = False, caller: str = CALLER, context: str = "ivr-inbound"
+        self,
+        number: str,
+        hold: int = 60,
+        heard: bool = False,
+        caller: str = CALLER,
+        context: str = "ivr-inbound",
+        n: int | None = None,
     ) -> Call:
         """A citizen dials `number` from `caller`; the citizen hangs up `hold` s after the call is answered.
-        `context`: the inbound context the carrier delivers to (`ivr-inbound-TRUNK` for a trunk of the rules)."""
+        `context`: the inbound context the carrier delivers to (`ivr-inbound-TRUNK` for a trunk of the rules).
+        `n`: the number in the call's channel ids (default: the next of the run): two switches given the same one
+        hand out the same uniqueids, as two fresh Asterisk servers do."""
         # Fixed width: Asterisk finds a channel by uniqueid *prefix* (channelstorage_ao2_legacy.c, by_uniqueid_cb),
         # so an Originate asking for citizen-1 while citizen-13 is up is refused as a duplicate id.
-        n = next(_calls)
+        n = next(_calls) if n is None else n
         citizen, inbound = f"citizen-{n:05d}", f"inbound-{n:05d}"
         assert self.switch is not None
         recording = self.switch.spy / f"{citizen}.wav" if heard else None

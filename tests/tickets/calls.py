@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from ivr.agi.simulator import SimulatedCall, simulate
 from ivr.calendar.deadlines import DeadlineClock
+from ivr.hosts import LOCAL
 from ivr.rules.loader import load_rules
 from ivr.tickets.fromcall import closing_stub, opening_stub
 from ivr.tickets.stub import Stub
@@ -29,7 +30,7 @@ def stubs_of(simulated, now=NOW, engine="e1"):
     openings = []
 
     def record(executor):
-        openings.append(opening_stub(executor, engine, DeadlineClock(RULES)))
+        openings.append(opening_stub(executor, engine, DeadlineClock(RULES), LOCAL))
 
     sim = simulate(RULES, simulated, now, record=record)
     return openings[0], closing_stub(openings[0], sim.executor, now + timedelta(seconds=42))

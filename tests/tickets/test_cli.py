@@ -114,7 +114,7 @@ def test_json_export_to_standard_output_unmasked_on_request(store_url, tmp_path)
     [
         (["list", "--store", "sqlite:///nowhere/tickets.db"], 1, "no ticket store there"),
         (["list", "--store", "redis://:pw@127.0.0.1/0"], 2, "not in the URL"),
-        (["list", "--store", "postgres://x"], 2, "expected sqlite:///PATH or redis://HOST:PORT/DB"),
+        (["list", "--store", "postgres://x"], 2, "expected sqlite:///PATH, redis://HOST:PORT/DB or redis+sentinel://"),
     ],
 )
 def test_errors_are_one_line(args, code, message, capsys):

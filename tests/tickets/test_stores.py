@@ -3,16 +3,18 @@ outcome. The Redis store runs against a real redis-server."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from ivr.agi.simulator import QueueBehaviour
+from ivr.hosts import LOCAL
 from ivr.tickets.completion import CallEvent, EventKind
 from ivr.tickets.open import open_store
 from ivr.tickets.sqlite import SqliteStore
 from ivr.tickets.store import Query, StoreUnavailable
-from ivr.tickets.stub import StubOutcome
+from ivr.tickets.stub import Stub, StubOutcome
 from tests.tickets.calls import NOW, call, numbered, stubs_of
 
 
@@ -125,3 +127,35 @@ def test_boards_of_several_monitors_are_kept_side_by_side(store):
     store.put_board("m2", {"updated": 2.0, "queues": {}})
     store.put_board("m1", {"updated": 3.0, "queues": {}})
     assert store.boards() == {"m1": {"updated": 3.0, "queues": {}}, "m2": {"updated": 2.0, "queues": {}}}
+
+
+def test_two_hosts_handing_out_the_same_uniqueid_get_a_ticket_each_and_their_own_facts(store):
+    """Two fresh Asterisk servers number their channels alike: each host's call keeps its own stub, and what the
+    monitor of one host reports never completes the other host's."""
+    opening, _ = stubs_of(call(1, "12345", queues={"hotline-12345": QueueBehaviour.CALLER_HANGUP}))
+    on_a, on_b = numbered(replace(opening, host="ast-a"), 1), numbered(replace(opening, host="ast-b"), 2)
+    assert store.put([on_a, on_b]) == [on_a.id, on_b.id]
+    assert store.put([numbered(replace(opening, host="ast-a"), 3)]) == [on_a.id], "host A's call asking again"
+    gave_up = CallEvent(opening.uniqueid, EventKind.ABANDONED, NOW + timedelta(seconds=40), "hotline-12345", "", 33, 2)
+    store.add_events([replace(gave_up, host="ast-b")])
+    assert [s.what for s in store.get(on_a.id).route if s.what.startswith("ami:")] == []
+    assert [s.what for s in store.get(on_b.id).route if s.what.startswith("ami:")] == ["ami:abandoned"]
+    assert sorted((s.host, s.id) for s in store.find(Query())) == [("ast-a", on_a.id), ("ast-b", on_b.id)]
+
+
+def test_stubs_and_facts_written_before_hosts_were_named_read_on_as_the_local_hosts(store):
+    """A store an older engine and monitor wrote holds stubs and facts without a host, keyed by the uniqueid: they
+    are the `local` host's, whose keys are still the bare uniqueid, so today's writes of the same call find them."""
+    opening, closing = stubs_of(call(1, "12345", queues={"hotline-12345": QueueBehaviour.CALLER_HANGUP}))
+    old = numbered(opening, 1)
+    old_json = old.as_json()
+    del old_json["host"]
+    assert Stub.from_json(old_json).host == ""
+    store.put([Stub.from_json(old_json)])
+    old_fact = CallEvent.from_json(
+        {k: v for k, v in CallEvent(old.uniqueid, EventKind.HANGUP, NOW, detail="16").as_json().items() if k != "host"}
+    )
+    store.add_events([old_fact])
+    assert store.put([numbered(replace(closing, host=LOCAL), 5)]) == [old.id], "the call's closing stub, today"
+    stored = store.get(old.id)
+    assert stored.revision == 1 and "ami:hangup" in [s.what for s in stored.route]

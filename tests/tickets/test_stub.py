@@ -11,6 +11,7 @@ from ivr.agi.executor import CLOSE, RECORD, PlanExecutor
 from ivr.agi.protocol import AgiParser
 from ivr.agi.simulator import AsteriskSimulator, DialBehaviour, QueueBehaviour
 from ivr.calendar.deadlines import DeadlineClock, case_deadlines
+from ivr.hosts import LOCAL
 from ivr.router.decide import Presentation
 from ivr.tickets.fromcall import closing_stub, opening_stub
 from ivr.tickets.stub import Stub, StubOutcome
@@ -90,7 +91,7 @@ def test_route_has_the_time_of_each_step_from_the_reads():
         if action is CLOSE:
             break
         if action is RECORD:
-            opening = opening_stub(executor, "e1", DeadlineClock(RULES))
+            opening = opening_stub(executor, "e1", DeadlineClock(RULES), LOCAL)
             action = executor.ticket_recorded("12345-20261126-e1-000001")
             continue
         action = executor.feed(parser.feed(simulator.receive(action.encode())), NOW + timedelta(seconds=second))
@@ -109,7 +110,7 @@ def test_a_session_that_ended_mid_call_is_unfinished():
     simulator = AsteriskSimulator(call(8, "12345"))
     executor = PlanExecutor(AgiParser().feed(simulator.open())[0], RULES, NOW)
     executor.start()  # routed, then the link to Asterisk was lost
-    opening = opening_stub(executor, "e1", DeadlineClock(RULES))
+    opening = opening_stub(executor, "e1", DeadlineClock(RULES), LOCAL)
     assert closing_stub(opening, executor, NOW).outcome is StubOutcome.UNFINISHED
 
 
@@ -117,7 +118,7 @@ def test_emergency_numbers_never_get_a_stub():
     executor = PlanExecutor(AgiParser().feed(AsteriskSimulator(call(9, "110")).open())[0], RULES, NOW)
     executor.start()
     with pytest.raises(ValueError, match="emergency"):
-        opening_stub(executor, "e1", DeadlineClock(RULES))
+        opening_stub(executor, "e1", DeadlineClock(RULES), LOCAL)
 
 
 @pytest.mark.parametrize("simulated", [call(1, "96301"), call(2, "12333", seats={SEAT: D.BUSY})])
@@ -152,6 +153,6 @@ def test_deadlines_counted_once_per_part_of_day_are_those_of_each_moment():
     for received in [*moments, *reversed(moments)]:
         executor = PlanExecutor(environment, RULES, received)  # routed, as the engine has it for the stub
         executor.start()
-        opening = opening_stub(executor, "e1", clock)
+        opening = opening_stub(executor, "e1", clock, LOCAL)
         expected = case_deadlines(received, RULES).deadlines
         assert [(d.step, d.due) for d in opening.deadlines] == [(d.step, d.due) for d in expected], received
