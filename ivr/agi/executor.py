@@ -27,6 +27,7 @@ from functools import lru_cache
 from ivr.agi import rating
 from ivr.agi.outcome import QUEUE_FAILURES, SEAT_FAILURES, Ending, Outcome, decide
 from ivr.agi.protocol import AgiEnvironment, Event, Hangup, Reply, format_command
+from ivr.hosts import LOCAL, host_name
 from ivr.privacy import mask_number
 from ivr.router.decide import CallFacts, Presentation, route
 from ivr.router.plan import Answer, DialSeat, EmergencyNumberRefused, Plan, Play, QueueCall, SetVariable
@@ -164,6 +165,7 @@ class PlanExecutor:
         self._waiting = False
         self._prelude: _Prelude | None = None
         self._now = now
+        self.peer = LOCAL
 
     @property
     def trace(self) -> list[TraceEntry]:
@@ -186,13 +188,16 @@ class PlanExecutor:
         now: datetime,
         down: frozenset[str] = frozenset(),
         ticketing: bool = False,
+        peer: str = LOCAL,
     ) -> tuple[PlanExecutor, Action]:
         """A call from the first read, whatever drives it: the environment block (first event) starts the plan, and
-        what came in the same read after it (a HANGUP) counts before the driver acts."""
+        what came in the same read after it (a HANGUP) counts before the driver acts. `peer`: the Asterisk host's
+        name as the driver knows it (ivr.hosts), told back to `ivr doctor`."""
         env = events[0]
         if not isinstance(env, AgiEnvironment):
             raise AssertionError("the parser yields the environment first")
         executor = cls(env, rules, now, down, ticketing)
+        executor.peer = peer
         action = executor.start()
         rest = events[1:]
         if rest and action is not CLOSE:
@@ -309,7 +314,9 @@ class PlanExecutor:
     # --- the script: one generator per call, yielding commands, given replies --------------------------------
 
     def _doctor(self) -> Generator[Command, Reply, CallResult]:
-        yield Command("SET VARIABLE", (DOCTOR_VARIABLE, f"{self._now.timestamp():.3f}"))
+        """The engine's clock and the name it gives this call's Asterisk host (what its stubs are keyed by)."""
+        host = host_name(self.env.uniqueid, self.peer)
+        yield Command("SET VARIABLE", (DOCTOR_VARIABLE, f"{self._now.timestamp():.3f} {host}"))
         return CallResult.DOCTOR
 
     def _run(self, plan: Plan) -> Generator[Command, Reply, CallResult]:

@@ -52,6 +52,21 @@ def add_parser(commands: Any, default_rules: str) -> None:
         help=f"a spool folder that should be empty (default: IVR_SPOOL, else {DEFAULT_SPOOL}; repeat for the "
         "monitor's)",
     )
+    parser.add_argument(
+        "--asterisk-name",
+        default=os.environ.get("IVR_ASTERISK_NAME", ""),
+        metavar="NAME",
+        help="the monitor's --asterisk-name (IVR_ASTERISK_NAME), to check the monitor names this Asterisk as the "
+        "engine does",
+    )
+    parser.add_argument(
+        "--other-asterisk",
+        metavar="HOST[:PORT]",
+        action="append",
+        default=[],
+        help="another Asterisk host sharing the ticket store (same admin AMI login): its name must differ from "
+        "this one's; repeat for each",
+    )
     parser.add_argument("--json", action="store_true", help="the findings as a JSON list")
     parser.set_defaults(run=run)
 
@@ -85,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
         Path(args.sounds) if args.sounds else None,
         args.store,
         [Path(folder) for folder in spools],
+        args.asterisk_name,
+        [_address(other, args.ami_port) for other in args.other_asterisk],
     )
     findings = examine(deployment, datetime.now(rules.timezone))
     if args.json:
@@ -93,3 +110,12 @@ def run(args: argparse.Namespace) -> int:
         for finding in findings:
             print(finding.line())
     return 0 if all(f.status is Status.OK for f in findings) else 1
+
+
+def _address(raw: str, default_port: int) -> tuple[str, int]:
+    host, _, port = raw.rpartition(":") if raw.count(":") == 1 else (raw, "", "")
+    if not port:
+        return raw, default_port
+    if not port.isdigit() or not 0 < int(port) <= 65535:
+        raise UsageError(f"--other-asterisk {raw}: HOST or HOST:PORT")
+    return host, int(port)

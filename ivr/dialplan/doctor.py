@@ -3,7 +3,8 @@
 The engine answers the `doctor` script with its clock and writes no stub (ivr.agi.executor). Asterisk tells its own
 clock before and after the AGI (`%s.%3q`: milliseconds, so a 2 s tolerance is not eaten by rounding) and its
 offset for the rules' time zone: an Asterisk host without that zone in its tz database gives +0000, and then every
-GotoIfTime of the generated dialplan runs on the wrong hours. The UserEvent is also what proves that the monitor's
+GotoIfTime of the generated dialplan runs on the wrong hours. The engine also says what it names this Asterisk
+host (ivr.hosts), which must be what the monitor names it. The UserEvent is also what proves that the monitor's
 AMI user receives events with the channel variables it needs (IVR_LINE, TICKET_ID are empty on this call, but the
 headers are there).
 """
@@ -16,6 +17,9 @@ from ivr.rules.model import Rules
 
 CONTEXT = "ivr-doctor"
 EVENT = "IvrDoctor"
+# Set by the doctor's Originate (a Local channel copies its variables to the ;2 half that runs this context): which
+# doctor's call this is, while Asterisk gives the channels their own uniqueids, systemname and all.
+TOKEN = "IVR_DOCTOR_TOKEN"
 _CLOCK = "${STRFTIME(,,%s.%3q)}"
 
 
@@ -26,7 +30,7 @@ def write_doctor(conf: Conf, rules: Rules) -> None:
     conf.same(f"AGI({rules.engine.agi_url}/{DOCTOR_SCRIPT})")
     zone = rules.timezone.key
     conf.same(
-        f"UserEvent({EVENT},AgiStatus: ${{AGISTATUS}},Engine: ${{{DOCTOR_VARIABLE}}},"
+        f"UserEvent({EVENT},Token: ${{{TOKEN}}},AgiStatus: ${{AGISTATUS}},Engine: ${{{DOCTOR_VARIABLE}}},"
         f"Before: ${{IVR_DOCTOR_BEFORE}},After: {_CLOCK},Zone: {zone},Offset: ${{STRFTIME(${{EPOCH}},{zone},%z)}})"
     )
     conf.same("Hangup()")

@@ -17,6 +17,7 @@ from enum import StrEnum
 from ivr.ami.protocol import Message
 from ivr.calendar.workdays import WorkingDays, uncovered_warning
 from ivr.dialplan.parsed import Contexts, Priority
+from ivr.hosts import confusions
 from ivr.rules.model import Rules
 
 ASTERISK_MAJOR = 22
@@ -227,10 +228,36 @@ def engine(event: Message | None, url: str) -> Finding:
     return ok("engine", f"Asterisk reached the engine at {url} and the engine answered without a stub")
 
 
+def engine_reply(event: Message) -> tuple[str, str]:
+    """The engine's clock and its name for this Asterisk host, from the test call's `Engine` field."""
+    clock, _, host = (event.get("Engine") or "").partition(" ")
+    return clock, host
+
+
+def hosts(engine_name: str, monitor_name: str, others: Mapping[str, str]) -> list[Finding]:
+    """Stubs are keyed by the host name the engine gives, facts by the one the monitor gives (ivr.hosts): they must
+    agree. `others`: the Asterisk hosts sharing the store, by where they were asked, with this one among them."""
+    if engine_name != monitor_name:
+        return [
+            fail(
+                "hosts",
+                f"the engine names this Asterisk {engine_name!r}, the monitor {monitor_name!r}: the monitor's facts "
+                "never complete the engine's stubs; set systemname in asterisk.conf, or give both the same name "
+                "(the engine's --allow NAME=ADDRESS, the monitor's --asterisk-name NAME)",
+            )
+        ]
+    clashes = confusions(others)
+    if clashes:
+        return [fail("hosts", clash) for clash in clashes]
+    more = f", named apart from {len(others) - 1} other host{'s' if len(others) > 2 else ''}" if len(others) > 1 else ""
+    return [ok("hosts", f"this Asterisk is {engine_name!r} to the engine and the monitor{more}")]
+
+
 def clock(event: Message) -> Finding:
     """The engine's clock against Asterisk's before and after the AGI (their midpoint, with half the gap allowed)."""
     try:
-        before, after, engine_at = (float(event.get(key) or "") for key in ("Before", "After", "Engine"))
+        before, after = (float(event.get(key) or "") for key in ("Before", "After"))
+        engine_at = float(engine_reply(event)[0])
     except ValueError:
         return fail("clock", "Asterisk or the engine did not tell its time")
     gap = engine_at - (before + after) / 2

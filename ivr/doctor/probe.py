@@ -20,6 +20,7 @@ from ivr.dialplan.parsed import parse
 from ivr.dialplan.queues import SETTINGS
 from ivr.doctor import checks
 from ivr.doctor.checks import Finding, QueueState, fail, ok
+from ivr.hosts import address_name, host_name
 from ivr.prompts.files import language_folder, paths
 from ivr.rules.model import PROMPT_LANGUAGE, Rules
 from ivr.tickets.open import open_store
@@ -51,6 +52,8 @@ class Deployment:
     sounds: Path | None
     store: str
     spools: Sequence[Path]
+    asterisk_name: str = ""  # the monitor's --asterisk-name (IVR_ASTERISK_NAME), "" when it names by address
+    others: Sequence[tuple[str, int]] = ()  # the other Asterisk hosts sharing the store
 
 
 def examine(deployment: Deployment, now: datetime) -> list[Finding]:
@@ -128,13 +131,13 @@ def sound_formats(output: Sequence[str]) -> dict[str, set[str]]:
 
 def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[Finding]:
     """Asterisk calls the ivr-doctor context on a Local channel: its AGI reaches the engine, and its UserEvent
-    comes to both AMI logins. Fixed-width channel ids, since Asterisk finds a uniqueid by its prefix."""
+    comes to both AMI logins. The channels keep the uniqueids Asterisk gives them (with its systemname, if set),
+    so the engine names the host as it names a citizen's call; a token in a channel variable finds the event."""
     monitor, said = _monitor(deployment.monitor)
     token = secrets.token_hex(8)
-    caller, doctor = f"ivrdoctor-{token}-1", f"ivrdoctor-{token}-2"
 
     def ours(event: Message) -> bool:
-        return event.get("UserEvent") == doctor_context.EVENT and event.get("Uniqueid") == doctor
+        return event.get("UserEvent") == doctor_context.EVENT and event.get("Token") == token
 
     url = deployment.rules.engine.agi_url
     try:
@@ -145,8 +148,7 @@ def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[
             Data="1",
             Async="true",
             Timeout=str(int(TEST_CALL_SECONDS * 1000)),
-            ChannelId=caller,
-            OtherChannelId=doctor,
+            Variable=f"{doctor_context.TOKEN}={token}",
         )
         if not placed.ok:
             reason = placed.response.get("Message") or "refused"
@@ -156,12 +158,31 @@ def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[
         if event is not None and found[0].status is checks.Status.OK:
             found.append(checks.clock(event))
             found.append(checks.time_zone(event, deployment.rules, now))
+            found.extend(_hosts(ami, deployment, event))
         if monitor is not None:
             found.append(checks.monitor_events(monitor.wait_event(ours, 5.0, "the UserEvent"), CHANNEL_VARIABLES))
         return found + said
     finally:
         if monitor is not None:
             monitor.close()
+
+
+def _hosts(ami: BlockingAmi, deployment: Deployment, event: Message) -> list[Finding]:
+    """The engine's name for this Asterisk against the monitor's (as `ivr monitor` would name it, from the same
+    settings), and every host's name against the others' (their systemname, else their address)."""
+    engine_name = checks.engine_reply(event)[1]
+    uniqueid = event.get("Uniqueid") or ""
+    given = deployment.asterisk_name or address_name(deployment.admin.host)
+    monitor_name = host_name(uniqueid, given)
+    names = {f"{deployment.admin.host}:{deployment.admin.port}": engine_name}
+    for host, port in deployment.others:
+        try:
+            with BlockingAmi(host, port, deployment.admin.username, deployment.admin.secret) as other:
+                told = other.action("CoreSettings").response.get("SystemName") or ""
+        except AmiUnavailable as exc:
+            return [fail("hosts", f"{exc}: cannot tell its name from this one's")]
+        names[f"{host}:{port}"] = told or address_name(host)
+    return checks.hosts(engine_name, monitor_name, names)
 
 
 def _monitor(login: Login | str) -> tuple[BlockingAmi | None, list[Finding]]:

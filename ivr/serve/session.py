@@ -129,7 +129,7 @@ class FastAgiSession(Protocol):
             self.limits = self.service.holder.current
             now = self.service.now(self.limits.rules)
             self.executor, action = PlanExecutor.begin(
-                events, self.limits.rules, now, ticketing=self.service.tickets is not None
+                events, self.limits.rules, now, ticketing=self.service.tickets is not None, peer=self._peer
             )
             return action
         return self.executor.feed(events, self.service.now(self.executor.rules))

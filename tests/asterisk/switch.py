@@ -165,6 +165,13 @@ class Switch:
             check=True,
         )
 
+    def use_judge_secret(self, secret: str) -> None:
+        """Before start: the judge logs in with `secret`, as one admin AMI login serves every host of a centre."""
+        manager = self.folder / "etc" / "manager.conf"
+        text = manager.read_text(encoding="utf-8")
+        manager.write_text(text.replace(f"secret = {self.judge_secret}\n", f"secret = {secret}\n"), encoding="utf-8")
+        self.judge_secret = secret
+
     def install_generated(self) -> None:
         (self.folder / "etc" / "ivr").mkdir(exist_ok=True)
         for conf in self.generated.glob("ivr-*.conf"):

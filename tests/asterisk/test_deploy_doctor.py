@@ -167,6 +167,7 @@ def test_deploy_takes_an_empty_asterisk_to_all_checks_ok(lab: Site) -> None:
     assert {"asterisk", "modules", "dialplan", "engine", "clock", "time zone", "prompts", "monitor login"} <= set(
         findings
     )
+    assert findings["hosts"]["says"] == "this Asterisk is 'local' to the engine and the monitor"
     assert f"queue {HOTLINE}" in findings and "monitor events" in findings and "calendar" in findings
 
     # The engine answered the test calls (two doctor runs) without a stub.

@@ -8,6 +8,9 @@ own that only its own host's monitor completed."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ import pytest
 
 from tests.ami.monitor import wait_for
 from tests.asterisk.site import Site
+from tests.asterisk.switch import JUDGE, MONITOR
 from tests.tickets.redisserver import RedisServer
 
 QUEUE = "hotline-12345"
@@ -30,6 +34,8 @@ def sites(asterisk_prefix: Path, tmp_path_factory: pytest.TempPathFactory) -> It
         for name, site in sites.items():
             site.shared_store = redis_server.url
             site.build()
+            assert site.switch is not None and sites["a"].switch is not None
+            site.switch.use_judge_secret(sites["a"].switch.judge_secret)  # one admin login on every host
             site.start_engine("--allow", f"ast-{name}=127.0.0.1", "--engine-id", f"e{name}")
             assert site.switch is not None
             site.switch.start()
@@ -88,3 +94,51 @@ def test_the_same_uniqueid_on_two_hosts_is_two_tickets_each_completed_by_its_own
     finally:
         a.logoff(QUEUE, waits)
         b.logoff(QUEUE, answers)
+
+
+def doctor_hosts(site: Site, other: Site, *extra: str) -> dict[str, str]:
+    """`ivr doctor` on `site`, told of the other switch: its `hosts` verdict, status by message."""
+    assert site.switch is not None and other.switch is not None
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
+        "IVR_ADMIN_AMI_USER": JUDGE,
+        "IVR_ADMIN_AMI_SECRET": site.switch.judge_secret,
+        "IVR_AMI_USER": MONITOR,
+        "IVR_AMI_SECRET_FILE": str(site.folder / "ami-secret"),
+    }
+    where = ("--ami-port", str(site.switch.ami_port), "--store", site.store, "--spool", str(site.folder / "spool"))
+    engine = ("--engine", f"agi://127.0.0.1:{site.engine_port}")
+    others = ("--other-asterisk", f"127.0.0.1:{other.switch.ami_port}")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ivr.cli.main",
+            "doctor",
+            "--json",
+            "--rules",
+            str(site.rules),
+            *where,
+            *engine,
+            *others,
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    findings = json.loads(result.stdout)
+    assert findings and (result.returncode == 0) == all(f["status"] == "ok" for f in findings)
+    return {f["says"]: f["status"] for f in findings if f["check"] == "hosts"}
+
+
+def test_doctor_finds_an_engine_and_a_monitor_that_name_the_host_differently(sites: dict[str, Site]):
+    """The engine of host A names it `ast-a` (its --allow); a monitor started without --asterisk-name would name
+    it `local` (its loopback AMI address), and its facts would never complete the engine's stubs."""
+    a, b = sites["a"], sites["b"]
+    named = doctor_hosts(a, b, "--asterisk-name", "ast-a")
+    assert named == {"this Asterisk is 'ast-a' to the engine and the monitor, named apart from 1 other host": "ok"}
+    [(says, status)] = doctor_hosts(a, b).items()
+    assert status == "FAIL" and "the engine names this Asterisk 'ast-a', the monitor 'local'" in says

@@ -158,7 +158,7 @@ DOCTOR = message(
     Event="UserEvent",
     UserEvent="IvrDoctor",
     AgiStatus="SUCCESS",
-    Engine="1000.500",
+    Engine="1000.500 ast-a",
     Before="1000.100",
     After="1000.900",
     Zone="Asia/Shanghai",
@@ -179,7 +179,7 @@ def test_the_engine_answered():
 
 @pytest.mark.parametrize(
     ("engine", "status"),
-    [("1000.500", Status.OK), ("1002.8", Status.OK), ("1003.5", Status.FAIL), ("997.0", Status.FAIL)],
+    [("1000.500 local", Status.OK), ("1002.8 local", Status.OK), ("1003.5 a", Status.FAIL), ("997.0 a", Status.FAIL)],
 )
 def test_clocks_within_two_seconds(engine, status):
     assert checks.clock(with_fields(Engine=engine)).status is status
@@ -204,3 +204,19 @@ def test_a_spool_with_stubs_waiting():
     assert checks.spool("/var/lib/ivr12345/tickets-spool", 0).status is Status.OK
     waiting = checks.spool("/var/lib/ivr12345/tickets-spool", 3)
     assert waiting.status is Status.FAIL and "3 stubs wait for the store" in waiting.says
+
+
+def test_the_engine_and_the_monitor_name_the_host_alike():
+    assert checks.engine_reply(DOCTOR) == ("1000.500", "ast-a")
+    [same] = checks.hosts("ast-a", "ast-a", {"10.0.0.11:5038": "ast-a"})
+    assert same.status is Status.OK and "'ast-a' to the engine and the monitor" in same.says
+    [apart] = checks.hosts("ast-a", "local", {"127.0.0.1:5038": "ast-a"})
+    assert apart.status is Status.FAIL and "the engine names this Asterisk 'ast-a', the monitor 'local'" in apart.says
+
+
+def test_two_asterisk_hosts_named_alike():
+    """A cloned Asterisk keeps its systemname: both hosts' uniqueids then read alike."""
+    [clash] = checks.hosts("ast", "ast", {"10.0.0.11:5038": "ast", "10.0.0.12:5038": "ast"})
+    assert clash.status is Status.FAIL and "10.0.0.11:5038, 10.0.0.12:5038 are all named 'ast'" in clash.says
+    [two] = checks.hosts("ast-a", "ast-a", {"10.0.0.11:5038": "ast-a", "10.0.0.12:5038": "ast-b"})
+    assert two.status is Status.OK and "named apart from 1 other host" in two.says
