@@ -12,7 +12,7 @@ modules and any unit on a lower floor; units on the same floor do not import eac
 4. `ivr.tickets`, `ivr.dialplan`: stubs and their stores (stubs come from the executor), the generated dialplan
    (follows the executor's stages and outcomes).
 5. `ivr.runtime`: what every long-running command shares (reactor, signals, rules reload, systemd, logs).
-6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`: each a service on its own, none leans on another.
+6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`, `ivr.deliver`: each a service on its own, none leans on another.
 7. `ivr.cli`: the commands, which may use all of the above.
 
 Imports inside functions count as well: a deferred import is still a dependency.
@@ -32,7 +32,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("ivr.agi", "ivr.admin", "ivr.prompts"),
     ("ivr.tickets", "ivr.dialplan"),
     ("ivr.runtime",),
-    ("ivr.serve", "ivr.ami", "ivr.web"),
+    ("ivr.serve", "ivr.ami", "ivr.web", "ivr.deliver"),
     ("ivr.cli",),
 )
 

@@ -18,6 +18,8 @@ from ivr.cli import (
     callbacks,
     check,
     deadlines,
+    deliver,
+    deliveries,
     dialplan,
     diff,
     explain,
@@ -63,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     queues.add_parser(commands, default_rules())
     callbacks.add_parser(commands, default_rules())
     web.add_parser(commands, default_rules())
+    deliver.add_parser(commands, default_rules())
+    deliveries.add_parser(commands, default_rules())
     return parser
 
 

@@ -28,6 +28,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from ivr.tickets.completion import CallEvent, completed
+from ivr.tickets.redisoutbox import RedisOutbox
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
@@ -145,6 +146,9 @@ class RedisStore:
     def boards(self) -> dict[str, dict[str, Any]]:
         found = self._call(lambda: self.client.hgetall(f"{PREFIX}boards"))
         return {name: json.loads(text) for name, text in found.items()}
+
+    def deliveries(self) -> RedisOutbox:
+        return RedisOutbox(self.client, PREFIX, self._call)
 
     def close(self) -> None:
         self.client.close()

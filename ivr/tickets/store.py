@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ivr.tickets.completion import CallEvent
+from ivr.tickets.outbox import Outbox
 from ivr.tickets.stub import Stub
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,5 +75,9 @@ class TicketStore(Protocol):
         ...
 
     def boards(self) -> dict[str, dict[str, Any]]: ...
+
+    def deliveries(self) -> Outbox:
+        """The data links' stub events for `ivr deliver` (ivr.tickets.outbox)."""
+        ...
 
     def close(self) -> None: ...
