@@ -39,7 +39,7 @@ class Department:
             connection.request("POST", self.path, body=body, headers=headers)
             response = connection.getresponse()
             first = response.read(4096).decode("utf-8", "replace").strip().splitlines()
-        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as exc:
+        except (http.client.RemoteDisconnected, ConnectionError, ssl.SSLEOFError) as exc:
             self.close()
             if reused:  # the department closed the idle connection before reading this request: a new one
                 return self.post(body, headers)
