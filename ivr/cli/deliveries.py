@@ -44,8 +44,6 @@ def run(args: argparse.Namespace) -> int:
         count = outbox.retry(links, args.ids)
         print(f"{count} deliver{'y' if count == 1 else 'ies'} to send again")
         return 0 if count or not args.ids else 1
-    if args.ids:
-        raise UsageError("ids are for `ivr deliveries retry ID ...`")
     events = outbox.listing(links, args.failed)
     if args.json:
         print(json.dumps([_document(e) for e in events], ensure_ascii=False, indent=2))

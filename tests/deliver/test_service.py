@@ -13,27 +13,9 @@ import time
 from pathlib import Path
 
 from ivr.tickets.open import open_store
-from tests.deliver.conftest import ROOT, SECRET
+from tests.deliver.conftest import SECRET, rules_with_delivery
 from tests.deliver.test_sender import write_calls
 from tests.tickets.redisserver import DURABLE, RedisServer
-
-
-def rules_with_delivery(folder: Path, receiver) -> Path:
-    """The shipped rules, 12348's system delivered to the test's department."""
-    text = (ROOT / "routing_rules.yaml").read_text(encoding="utf-8")
-    text = text.replace("prompt_manifest: recordings/", f"prompt_manifest: {ROOT}/recordings/", 1)
-    delivery = (
-        f"    delivery:\n      url: {receiver.url}\n      secret_env: IVR_SECRET_12348\n"
-        f"      ca_file: {receiver.certificates.ca}\n      timeout: 2\n"
-    )
-    text = text.replace(
-        "    name_en: 12348 public legal service system\n",
-        "    name_en: 12348 public legal service system\n" + delivery,
-        1,
-    )
-    path = folder / "routing_rules.yaml"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def deliverer(rules: Path, store: str, name: str, folder: Path) -> subprocess.Popen[bytes]:
