@@ -24,7 +24,7 @@ from ivr.tickets.store import StoreUnavailable
 
 log = logging.getLogger("ivr.deliver")
 BATCH = 100  # events taken at a time
-IDLE_SECONDS = 0.05  # how soon a link with nothing to send looks again
+IDLE_SECONDS = 0.02  # how soon a link with nothing to send looks again: the most a new event waits for it
 BUSY_SECONDS = 5.0  # how soon a link whose lease another deliverer holds is tried again
 STORE_SECONDS = 1.0  # how soon after the store failed
 

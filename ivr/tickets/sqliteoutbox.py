@@ -29,19 +29,29 @@ class SqliteOutbox:
         self.db = db
 
     def take(self, link: str, owner: str, lease_seconds: float, limit: int) -> list[Event] | None:
-        def take(db: sqlite3.Connection) -> list[Event] | None:
-            now = _now()
-            row = db.execute("SELECT owner, until_us FROM delivery_leases WHERE link = ?", (link,)).fetchone()
-            if row is not None and row[0] != owner and row[1] > now:
-                return None
-            until = now + int(lease_seconds * 1_000_000)
-            db.execute("INSERT OR REPLACE INTO delivery_leases (link, owner, until_us) VALUES (?, ?, ?)",
-                       (link, owner, until))  # fmt: skip
+        lease = int(lease_seconds * 1_000_000)
+
+        def lease_row(db: sqlite3.Connection) -> tuple[str, int] | None:
+            return db.execute("SELECT owner, until_us FROM delivery_leases WHERE link = ?", (link,)).fetchone()
+
+        def pending(db: sqlite3.Connection) -> list[Event]:
             rows = db.execute(
                 f"SELECT {COLUMNS} FROM outbox WHERE link = ? AND state = 'pending' ORDER BY seq LIMIT ?",
                 (link, limit),
             )
             return [_event(r) for r in rows]
+
+        row = self.db.read(lease_row)
+        if row is not None and row[0] == owner and row[1] - _now() > lease // 2:
+            return self.db.read(pending)  # the lease is ours for a while yet: polling writes nothing
+
+        def take(db: sqlite3.Connection) -> list[Event] | None:
+            now, held = _now(), lease_row(db)
+            if held is not None and held[0] != owner and held[1] > now:
+                return None
+            db.execute("INSERT OR REPLACE INTO delivery_leases (link, owner, until_us) VALUES (?, ?, ?)",
+                       (link, owner, now + lease))  # fmt: skip
+            return pending(db)
 
         return self.db.transaction(take)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Any
 
 from twisted.internet import reactor, ssl
@@ -36,6 +37,7 @@ class Receiver(resource.Resource):
         header = lambda name: request.getHeader(name) or ""  # noqa: E731
         status = self.args.status or (500 if self.count <= self.args.fail else 200)
         record = {
+            "at": time.time(),  # when the department received it: the end of the delay the bench measures
             "key": header("Idempotency-Key"),
             "event": header("X-IVR-Event"),
             "signed": valid(self.args.secret.encode(), header("X-IVR-Timestamp"), body,
