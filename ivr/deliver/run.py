@@ -11,6 +11,7 @@ from twisted.internet.defer import Deferred, DeferredList
 
 from ivr.deliver.https import Department
 from ivr.deliver.sender import LinkSender
+from ivr.rules.deliverysection import plain_http
 from ivr.rules.model import DataLink, Rules
 from ivr.runtime import service as runtime
 from ivr.runtime.rulesholder import RulesHolder
@@ -35,7 +36,8 @@ class Deliverer:
         self.owner = owner
         self.secret = secret
         self.senders: dict[str, LinkSender] = {}
-        self.running: dict[str, Deferred[object]] = {}
+        self.running: dict[str, Deferred[object]] = {}  # the step in a thread now, per link
+        self.looping: set[str] = set()  # links whose steps follow each other: one chain per link, ever
         self.stopping = False
         self._missing: set[str] = set()
 
@@ -58,12 +60,16 @@ class Deliverer:
             self._missing.discard(name)
             department = Department(link.delivery)
             self.senders[name] = LinkSender(link, self.outbox, department.post, secret.encode(), self.owner)
-            if name not in self.running:
+            log.info("data link %s: delivering to %s", name, link.delivery.url)
+            if name not in self.looping:
+                self.looping.add(name)
                 self._step(name)
 
     def _step(self, name: str) -> None:
+        """One step of the link's current sender (a reload may have replaced it), then the next after its wait."""
         sender = self.senders.get(name)
         if sender is None or self.stopping:
+            self.looping.discard(name)
             return
         stepping: Deferred[float] = threads.deferToThread(sender.step, reactor.seconds())
 
@@ -72,8 +78,7 @@ class Deliverer:
             delay = wait if isinstance(wait, float) else 1.0
             if not isinstance(wait, float):
                 log.error("data link %s: %s", name, getattr(wait, "value", wait))
-            if not self.stopping:
-                reactor.callLater(delay, self._step, name)
+            reactor.callLater(delay, self._step, name)
 
         self.running[name] = stepping
         stepping.addBoth(next_step)
@@ -96,6 +101,9 @@ def deliver(holder: RulesHolder[Rules], store: TicketStore, owner: str, secret: 
         holder.path,
         ", ".join(f"{n} -> {link.delivery.url}" for n, link in links.items() if link.delivery) or "none delivering",
     )
+    for name, link in links.items():
+        if link.delivery is not None and plain_http(link.delivery):
+            log.warning("data link %s is delivered over plain http (%s): for tests only", name, link.delivery.url)
     return runtime.run(
         f"ivr deliver {owner}",
         log,

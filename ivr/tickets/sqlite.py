@@ -56,7 +56,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     written_us INTEGER NOT NULL,
     since_us INTEGER NOT NULL,
     stub TEXT NOT NULL,
-    state TEXT NOT NULL DEFAULT 'pending',
+    state TEXT NOT NULL DEFAULT 'pending',  -- or failed (parked); a delivered event is deleted
     attempts INTEGER NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT ''
 );

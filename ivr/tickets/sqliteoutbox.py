@@ -56,7 +56,7 @@ class SqliteOutbox:
         return self.db.transaction(take)
 
     def delivered(self, event: Event) -> None:
-        self._set(event, "UPDATE outbox SET state = 'delivered' WHERE seq = ?", ())
+        self._set(event, "DELETE FROM outbox WHERE seq = ?", ())  # the department has it: nothing left to keep
 
     def attempted(self, event: Event, error: str) -> None:
         self._set(event, "UPDATE outbox SET attempts = attempts + 1, error = ? WHERE seq = ?", (error,))

@@ -92,3 +92,25 @@ def test_the_store_restarted_under_the_deliverer(tmp_path, tmp_path_factory, dep
     # An event sent while Redis was down could not be acknowledged: it is sent again, once, by its same key.
     assert_all_delivered_in_order(receiver, ids, duplicates_at_most=1)
     assert "ticket store is back" in (tmp_path / "d1.log").read_text()
+
+
+def test_a_changed_delivery_is_followed_without_a_restart(tmp_path, department):
+    first, second = department().start(), department().start()
+    db = f"sqlite:///{tmp_path / 'tickets.db'}"
+    store = open_store(db)
+    rules = rules_with_delivery(tmp_path, first)
+    process = deliverer(rules, db, "d1", tmp_path)
+    try:
+        ids = write_calls(store, 2)
+        wait_for(lambda: len(first.stored()) == 4, what="the first department's events")
+        moved = rules.read_text(encoding="utf-8").replace(first.url, second.url)
+        rules.write_text(moved, encoding="utf-8")
+        process.send_signal(signal.SIGHUP)
+        log = tmp_path / "d1.log"
+        wait_for(lambda: f"delivering to {second.url}" in log.read_text(), what="the new delivery followed")
+        later = write_calls(store, 2, first=3)
+        wait_for(lambda: len(second.stored()) == 4, what="the second department's events")
+    finally:
+        stop(process)
+    assert {r["key"] for r in first.stored()} == {f"{i}/{rev}" for i in ids for rev in (0, 1)}
+    assert {r["key"] for r in second.stored()} == {f"{i}/{rev}" for i in later for rev in (0, 1)}
