@@ -74,8 +74,10 @@ class LinkSender:
             for event in events:
                 if self.stopping:
                     return IDLE_SECONDS
-                if self.elapsed() - started + self.delivery.timeout > lease / 2:
-                    return 0.0  # take again, renewing the lease
+                # A take leaves at least half the lease (the store renews it when less is left): an attempt begins
+                # only if it ends, even timing out, a second before that half is used up. Then take again.
+                if self.elapsed() - started + self.delivery.timeout > lease / 2 - 1:
+                    return 0.0
                 if not self._send(event, now):
                     return self.not_before - now
         except StoreUnavailable as exc:
