@@ -60,6 +60,8 @@ class LinkSender:
         self.store_down = False
         self.last_error = ""
         self.stopping = False  # set by the service's stop: no new attempt begins
+        # Events the department took (2xx) whose record the store refused (down): recorded, not sent, once it is back.
+        self.unrecorded: set[str] = set()
 
     def step(self, now: float) -> float:
         """Send what can be sent now; the seconds until the next step is worth taking."""
@@ -92,8 +94,9 @@ class LinkSender:
 
     def _send(self, event: Event, now: float) -> bool:
         """One event to its end or to a retry; False when the link must wait (the backoff)."""
-        if event.event not in self.delivery.events:
-            self.outbox.delivered(event)  # this department does not take this kind of event
+        if event.event not in self.delivery.events or event.key in self.unrecorded:
+            self.outbox.delivered(event)  # not a kind this department takes, or it has it already
+            self.unrecorded.discard(event.key)
             return True
         if self.failures and now - event.since >= self.delivery.retry_seconds:
             self._park(event, self._too_late(self.last_error))  # the link is failing: no attempt of its own
@@ -107,8 +110,12 @@ class LinkSender:
             return self._failed(event, str(exc), now)
         outcome = verdict(answer.status)
         if outcome is Verdict.DELIVERED:
-            self.outbox.delivered(event)
             self.failures = 0
+            try:
+                self.outbox.delivered(event)
+            except StoreUnavailable:
+                self.unrecorded.add(event.key)
+                raise
             return True
         if outcome is Verdict.PARK:
             self._park(event, answer.line)

@@ -40,7 +40,9 @@ def assert_all_delivered_in_order(receiver, ids: list[str], duplicates_at_most: 
     for ticket in ids:  # a ticket's update never arrives before its creation
         assert keys.index(f"{ticket}/0") < keys.index(f"{ticket}/1")
     assert all(r["signed"] for r in stored)
-    assert sum(n - 1 for n in receiver.duplicates().values()) <= duplicates_at_most
+    doubled = sum(n - 1 for n in receiver.duplicates().values())
+    print(f"{len(set(keys))} events, {len(stored)} accepted, {doubled} sent twice")  # with -s: the counts of a run
+    assert doubled <= duplicates_at_most
     for key in receiver.duplicates():  # a repeat is the first request again: the key makes it harmless
         assert len({json.dumps(r["body"], sort_keys=True) for r in stored if r["key"] == key}) == 1
 
@@ -92,8 +94,8 @@ def test_the_store_restarted_under_the_deliverer(tmp_path, tmp_path_factory, dep
         stop(process)
         store.close()
         redis_server.stop()
-    # An event sent while Redis was down could not be acknowledged: it is sent again, once, by its same key.
-    assert_all_delivered_in_order(receiver, ids, duplicates_at_most=1)
+    # An event the department took while Redis went down is recorded once Redis is back, not sent again.
+    assert_all_delivered_in_order(receiver, ids, duplicates_at_most=0)
     assert "ticket store is back" in (tmp_path / "d1.log").read_text()
 
 
