@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from ivr.deliver.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from ivr.rules.model import Delivery
 from ivr.tickets.outbox import Event
 from ivr.tickets.stub import Stub
@@ -30,6 +31,6 @@ def headers(event: Event, timestamp: int, signature: str) -> dict[str, str]:
         "User-Agent": USER_AGENT,
         "Idempotency-Key": idempotency_key(event),
         "X-IVR-Event": event.event,
-        "X-IVR-Timestamp": str(timestamp),
-        "X-IVR-Signature": signature,
+        TIMESTAMP_HEADER: str(timestamp),
+        SIGNATURE_HEADER: signature,
     }
