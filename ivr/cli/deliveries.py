@@ -37,6 +37,9 @@ def add_parser(commands: Any, default_rules: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     links = _links(load_rules(args.rules), args.link)
+    if not links:
+        print(f"no data link has a delivery in {args.rules}: nothing is delivered (docs/delivery.md)")
+        return 0
     outbox = _store(args).deliveries()
     if args.action == "retry":
         if not args.ids and not args.link:

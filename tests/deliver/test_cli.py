@@ -78,22 +78,8 @@ def test_mistakes_are_one_line(setup, capsys, args, message):
     assert capsys.readouterr().err.strip().endswith(message)
 
 
-def test_the_shipped_rules_deliver_nothing_yet():
+def test_the_shipped_rules_deliver_nothing_yet(capsys):
     assert not any(link.delivery for link in RULES.data_links.values())
-
-
-def test_the_deliverer_refuses_to_start_without_a_links_secret(tmp_path, department, monkeypatch, capsys):
-    rules = rules_with_delivery(tmp_path, department())
-    monkeypatch.delenv("IVR_SECRET_12348", raising=False)
-    monkeypatch.delenv("IVR_SECRET_12348_FILE", raising=False)
-    with pytest.raises(SystemExit) as stopped:
-        main(["deliver", "--rules", str(rules), "--store", f"sqlite:///{tmp_path / 'tickets.db'}"])
-    assert stopped.value.code == 2
-    assert capsys.readouterr().err == (
-        "ivr deliver: data link 12348-system: set its secret in IVR_SECRET_12348 or IVR_SECRET_12348_FILE\n"
-    )
-    monkeypatch.setenv("IVR_SECRET_12348_FILE", str(tmp_path / "missing"))
-    with pytest.raises(SystemExit):
-        main(["deliver", "--rules", str(rules), "--store", f"sqlite:///{tmp_path / 'tickets.db'}"])
-    err = capsys.readouterr().err
-    assert err.startswith("ivr deliver: data link 12348-system: secret file ") and "No such file or directory" in err
+    code, out, _ = run(capsys, "deliveries", "--rules", "routing_rules.yaml", "--store", "sqlite:///nowhere.db")
+    assert code == 0
+    assert out == "no data link has a delivery in routing_rules.yaml: nothing is delivered (docs/delivery.md)\n"
