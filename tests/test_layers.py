@@ -12,7 +12,7 @@ modules and any unit on a lower floor; units on the same floor do not import eac
 4. `ivr.tickets`, `ivr.dialplan`: stubs and their stores (stubs come from the executor), the generated dialplan
    (follows the executor's stages and outcomes).
 5. `ivr.runtime`: what every long-running command shares (reactor, signals, rules reload, systemd, logs).
-6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`: each a service on its own, none leans on another.
+6. the I/O edges `ivr.serve`, `ivr.ami`, `ivr.web`, `ivr.deliver`: each a service on its own, none leans on another.
 7. `ivr.deploy`, `ivr.doctor`: the admin's one-shot jobs on a live Asterisk, which talk AMI and read the store.
 8. `ivr.cli`: the commands, which may use all of the above.
 
@@ -33,7 +33,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("ivr.agi", "ivr.admin", "ivr.prompts"),
     ("ivr.tickets", "ivr.dialplan"),
     ("ivr.runtime",),
-    ("ivr.serve", "ivr.ami", "ivr.web"),
+    ("ivr.serve", "ivr.ami", "ivr.web", "ivr.deliver"),
     ("ivr.deploy", "ivr.doctor"),
     ("ivr.cli",),
 )

@@ -11,6 +11,7 @@ from ivr.calendar.workdays import uncovered_warning
 from ivr.cli.route import parse_at
 from ivr.cli.table import table
 from ivr.prompts.checks import check_recordings
+from ivr.rules.deliverysection import plain_http
 from ivr.rules.loader import load_rules
 
 
@@ -57,4 +58,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for year in uncovered_years_ahead(rules, at):
         print(f"warning: {uncovered_warning(year)} (a ticket received {at:%Y-%m-%d %H:%M} can be due in {year})")
+    for link in rules.data_links.values():
+        if link.delivery is not None and plain_http(link.delivery):
+            print(f"warning: data link {link.id} is delivered over plain http ({link.delivery.url}): for tests only")
     return 0

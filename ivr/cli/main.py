@@ -18,6 +18,8 @@ from ivr.cli import (
     callbacks,
     check,
     deadlines,
+    deliver,
+    deliveries,
     deploy,
     dialplan,
     diff,
@@ -67,6 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     queues.add_parser(commands, default_rules())
     callbacks.add_parser(commands, default_rules())
     web.add_parser(commands, default_rules())
+    deliver.add_parser(commands, default_rules())
+    deliveries.add_parser(commands, default_rules())
     return parser
 
 

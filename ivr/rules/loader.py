@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from yaml.nodes import Node
 
 from ivr.rules.calendarsection import CalendarSection
+from ivr.rules.deliverysection import DeliverySection
 from ivr.rules.destinationsection import DestinationSection
 from ivr.rules.fields import T, check_name, frozen, section
 from ivr.rules.linesection import LineSection, References
@@ -21,7 +22,6 @@ from ivr.rules.model import (
     CALLBACK_PROMPT,
     CalendarRules,
     Callbacks,
-    DataLink,
     Department,
     Engine,
     Linkage,
@@ -82,7 +82,7 @@ class _RulesBuilder:
         numbering = numbering_section.numbering(top.get("numbering"))
         emergency = numbering_section.emergency(top.get("emergency"))
         departments = self._named_texts(top.get("departments"), "departments", Department)
-        data_links = self._named_texts(top.get("data_links"), "data_links", DataLink)
+        data_links = section(self.r, top.get("data_links"), "data_links", DeliverySection(self.r).data_link)
         destination_section = DestinationSection(self.r)
         queues = section(self.r, top.get("queues"), "queues", destination_section.queue)
         seats = section(self.r, top.get("seats"), "seats", destination_section.seat)

@@ -104,6 +104,64 @@ class Department:
     name_en: str
 
 
+EVENTS = ("created", "updated")  # a stub written at the start of a call, and again at its end
+# What a department gets of a stub unless its delivery lists `fields`: the ticket, not the switch's internals.
+DEFAULT_FIELDS = (
+    "id",
+    "revision",
+    "received",
+    "timezone",
+    "line",
+    "line_name",
+    "mode",
+    "department",
+    "department_name",
+    "data_link",
+    "dialed",
+    "caller",
+    "presentation",
+    "category",
+    "outcome",
+    "queue",
+    "queue_wait",
+    "answered_by",
+    "ended",
+    "rating",
+    "rating_reason",
+    "deadlines",
+)
+
+# Every key of a stub's JSON (ivr.tickets.stub; a test keeps them in step): what a delivery may list.
+STUB_FIELDS = (
+    *DEFAULT_FIELDS,
+    "uniqueid",
+    "host",
+    "linkedid",
+    "channel",
+    "engine",
+    "redirecting",
+    "flags",
+    "stage",
+    "route",
+)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How `ivr deliver` pushes a data link's stub events to the department's system: a POST to `url` each,
+    signed with the secret read from the environment variable `secret_env` (or the file `$secret_env_FILE`),
+    `fields` of the stub (the caller masked unless `full_caller`), retried for `retry_seconds`."""
+
+    url: str
+    secret_env: str
+    timeout: float = 10.0
+    events: frozenset[str] = frozenset(EVENTS)
+    fields: tuple[str, ...] = DEFAULT_FIELDS
+    full_caller: bool = False
+    retry_seconds: int = 24 * 3600
+    ca_file: str = ""  # the department's own CA (PEM); "" trusts the system's
+
+
 @dataclass(frozen=True)
 class DataLink:
     """A department system that receives the tickets of a line in real time (数据对接)."""
@@ -111,6 +169,7 @@ class DataLink:
     id: str
     name_zh: str
     name_en: str
+    delivery: Delivery | None = None
 
 
 @dataclass(frozen=True)

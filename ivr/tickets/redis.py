@@ -30,6 +30,7 @@ from redis.retry import Retry
 from redis.sentinel import Sentinel
 
 from ivr.tickets.completion import CallEvent, completed
+from ivr.tickets.redisoutbox import RedisOutbox
 from ivr.tickets.redisurl import RedisAddress
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
@@ -164,6 +165,9 @@ class RedisStore:
 
     def check_writable(self) -> None:
         self._call(lambda: self.client.hdel(f"{PREFIX}boards", "\0"))  # no monitor has this name
+
+    def deliveries(self) -> RedisOutbox:
+        return RedisOutbox(self.client, PREFIX, self._call)
 
     def close(self) -> None:
         self.client.close()

@@ -12,10 +12,12 @@ import sqlite3
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from ivr.tickets.completion import CallEvent, completed
+from ivr.tickets.sqliteoutbox import SqliteOutbox
 from ivr.tickets.store import Query, StoreUnavailable, micros
 from ivr.tickets.stub import Stub
 
@@ -45,6 +47,25 @@ CREATE TABLE IF NOT EXISTS boards (
     name TEXT PRIMARY KEY,
     board TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    link TEXT NOT NULL,
+    ticket TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    written_us INTEGER NOT NULL,
+    since_us INTEGER NOT NULL,
+    stub TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',  -- or failed (parked); a delivered event is deleted
+    attempts INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (link, state, seq);
+CREATE TABLE IF NOT EXISTS delivery_leases (
+    link TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until_us INTEGER NOT NULL
+);
 """
 EVENTS_PER_SELECT = 500  # SQLite's limit on bound parameters is 32,766; stay far below it
 
@@ -59,17 +80,29 @@ class SqliteStore:
         self._lock = threading.Lock()
 
     def put(self, stubs: Sequence[Stub]) -> list[str | None]:
+        written = micros(datetime.now(UTC))
+        return self.transaction(lambda db: [self._put(db, stub, written) for stub in stubs])
+
+    def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """`work` in one write transaction: all of it is committed, or nothing (StoreUnavailable)."""
         with self._lock:
             db = self._connect(create=True)
             try:
                 db.execute("BEGIN IMMEDIATE")
-                ids = [self._put(db, stub) for stub in stubs]
+                result = work(db)
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 db.close()  # the next write opens the file afresh: it may have been replaced or repaired
                 self._db = None
                 raise StoreUnavailable(f"{self.name}: {exc}") from None
-            return ids
+            return result
+
+    def read(self, query: Callable[[sqlite3.Connection], T]) -> T:
+        with self._lock:
+            return self._read(query)
+
+    def deliveries(self) -> SqliteOutbox:
+        return SqliteOutbox(self)
 
     def get(self, ticket_id: str) -> Stub | None:
         rows = self._select("SELECT stub FROM tickets WHERE id = ?", (ticket_id,))
@@ -112,7 +145,8 @@ class SqliteStore:
                 self._db.close()
                 self._db = None
 
-    def _put(self, db: sqlite3.Connection, stub: Stub) -> str | None:
+    def _put(self, db: sqlite3.Connection, stub: Stub, written: int) -> str | None:
+        """The stub, and in the same transaction its data link's event (the outbox row `ivr deliver` sends)."""
         row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.call,)).fetchone()
         if row is None:
             try:
@@ -123,13 +157,16 @@ class SqliteStore:
                 )
             except sqlite3.IntegrityError:
                 return None  # the id is another call's
+            _add_event(db, stub, "created", written)
             return stub.id
         stored_id, revision = row
         if stub.revision > revision:
+            stored = replace(stub, id=stored_id)
             db.execute(
                 "UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?",
-                (*_changing(replace(stub, id=stored_id)), stored_id),
+                (*_changing(stored), stored_id),
             )
+            _add_event(db, stored, "updated", written)
         return str(stored_id)
 
     def _select(self, sql: str, args: tuple[object, ...]) -> list[Stub]:
@@ -147,16 +184,7 @@ class SqliteStore:
             raise StoreUnavailable(f"{self.name}: {exc}") from None
 
     def _write(self, sql: str, rows: list[tuple[str, ...]]) -> None:
-        with self._lock:
-            db = self._connect(create=True)
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                db.executemany(sql, rows)
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                if db.in_transaction:
-                    db.execute("ROLLBACK")
-                raise StoreUnavailable(f"{self.name}: {exc}") from None
+        self.transaction(lambda db: db.executemany(sql, rows))
 
     def _connect(self, create: bool) -> sqlite3.Connection:
         """The connection, opened on first use. Reading never creates the file: a wrong path is an error."""
@@ -183,6 +211,15 @@ def _events_of(db: sqlite3.Connection, calls: list[str]) -> dict[str, list[CallE
         for call, text in db.execute(f"SELECT uniqueid, event FROM call_events WHERE uniqueid IN ({marks})", chunk):
             found.setdefault(call, []).append(CallEvent.from_json(json.loads(text)))
     return found
+
+
+def _add_event(db: sqlite3.Connection, stub: Stub, event: str, written: int) -> None:
+    if stub.data_link:
+        db.execute(
+            "INSERT INTO outbox (link, ticket, revision, event, written_us, since_us, stub) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (stub.data_link, stub.id, stub.revision, event, written, written, _changing(stub)[2]),
+        )
 
 
 def _changing(stub: Stub) -> tuple[str, int, str]:

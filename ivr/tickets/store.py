@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from ivr.tickets.completion import CallEvent
+from ivr.tickets.outbox import Outbox
 from ivr.tickets.stub import Stub
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -78,6 +79,10 @@ class TicketStore(Protocol):
     def check_writable(self) -> None:
         """A write that changes nothing (`ivr doctor`): StoreUnavailable unless stubs could be written now; a
         Redis replica, read-only, refuses it as it would refuse a stub."""
+        ...
+
+    def deliveries(self) -> Outbox:
+        """The data links' stub events for `ivr deliver` (ivr.tickets.outbox)."""
         ...
 
     def close(self) -> None: ...

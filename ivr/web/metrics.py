@@ -23,6 +23,7 @@ from prometheus_client.utils import floatToGoString
 from ivr.agi.rating import Rating
 from ivr.tickets.callbacks import callback_list
 from ivr.tickets.figures import Ratings, day_figures, ratings_by
+from ivr.tickets.outbox import LinkCounts
 from ivr.tickets.spool import FILE as SPOOL_FILE
 from ivr.tickets.store import StoreUnavailable, TicketStore
 from ivr.tickets.stub import Stub
@@ -54,6 +55,7 @@ class CentreCollector(Collector):
         try:
             boards = self.store.boards()
             stubs = self.store.find(stubs_query(now, names))
+            deliveries = self.store.deliveries().counts(list(names.links))
         except StoreUnavailable:
             up.add_metric([], 0)
             yield up
@@ -61,6 +63,29 @@ class CentreCollector(Collector):
         up.add_metric([], 1)
         yield up
         yield from centre_metrics(boards, stubs, now, names)
+        yield from delivery_metrics(deliveries, now)
+
+
+def delivery_metrics(deliveries: Mapping[str, LinkCounts], now: float) -> Iterator[Metric]:
+    """Each delivering data link's events waiting for the department, parked ones, and how late the oldest is
+    (0 when none waits): alert on failed > 0 or the age growing. Pure."""
+    pending = GaugeMetricFamily(
+        "ivr_delivery_pending", "Ticket events waiting to be delivered, by data link", labels=["link"]
+    )
+    failed = GaugeMetricFamily(
+        "ivr_delivery_failed", "Ticket events parked as failed (ivr deliveries retry), by data link", labels=["link"]
+    )
+    oldest = GaugeMetricFamily(
+        "ivr_delivery_oldest_pending_seconds",
+        "Age of the oldest ticket event waiting to be delivered (0: none waits), by data link",
+        labels=["link"],
+    )
+    for link, counts in sorted(deliveries.items()):
+        pending.add_metric([link], counts.pending)
+        failed.add_metric([link], counts.failed)
+        age = now - counts.oldest_pending if counts.oldest_pending is not None else 0.0
+        oldest.add_metric([link], max(age, 0.0))
+    yield from (pending, failed, oldest)
 
 
 def centre_metrics(

@@ -11,7 +11,7 @@ words it in Mandarin or English. Caller numbers are masked here, before anything
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from ivr.rules.model import Callbacks, Mode, Numbering, Rules
 from ivr.tickets.callbacks import Callback, State, callback_list
 from ivr.tickets.figures import Ratings, day_figures, day_query, ratings_by
+from ivr.tickets.outbox import LinkCounts
 from ivr.tickets.store import Query
 from ivr.tickets.stub import Stub
 from ivr.web.view import STALE_SECONDS, centre_view
@@ -29,6 +30,9 @@ STAFF_STATES = ("free", "busy", "paused", "unavailable")
 OPEN_CALLBACKS = (State.DUE, State.WAITING, State.NOT_DIALLABLE)  # still someone's to do, as `ivr callbacks list`
 CALLBACK_ROWS = 10  # open call-backs listed, oldest first: the rest are counted, not shown
 RATED_AGENTS = 12  # agents listed in the ratings, most asked first: a big centre has more than a wall can hold
+# A data link is failing when an event was parked, or the oldest pending one has waited this long: a department
+# that is up takes an event in well under a second, and the first retries come within a minute.
+LINK_BEHIND_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,7 @@ class Names:
     lines: Mapping[str, tuple[str, str]]
     callbacks: Callbacks  # the call-back list's window, attempts and retry pause decide each entry's state
     numbering: Numbering  # which callers may be dialled at all
+    links: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # the data links `ivr deliver` pushes
 
     @classmethod
     def of(cls, rules: Rules) -> Names:
@@ -50,6 +55,7 @@ class Names:
             lines={n: (line.name_zh, line.name_en) for n, line in rules.lines.items()},
             callbacks=rules.callbacks,
             numbering=rules.numbering,
+            links={n: (d.name_zh, d.name_en) for n, d in rules.data_links.items() if d.delivery is not None},
         )
 
 
@@ -72,10 +78,16 @@ def todays(stubs: Sequence[Stub], now: float, zone: ZoneInfo) -> list[Stub]:
 
 
 def wallboard(
-    boards: Mapping[str, dict[str, Any]], stubs: Sequence[Stub], now: float, names: Names, newest: int = NEWEST
+    boards: Mapping[str, dict[str, Any]],
+    stubs: Sequence[Stub],
+    now: float,
+    names: Names,
+    newest: int = NEWEST,
+    deliveries: Mapping[str, LinkCounts] | None = None,
 ) -> dict[str, Any]:
     """The page's state. `stubs` are completed by the store (oldest first), as `stubs_query` finds them: today's
-    figures count today's only, the call-back list looks further back."""
+    figures count today's only, the call-back list looks further back. `deliveries`: each delivering data link's
+    pending and failed events."""
     moment = datetime.fromtimestamp(now, names.zone)
     day = moment.date()
     stubs_of_day = todays(stubs, now, names.zone)
@@ -94,6 +106,7 @@ def wallboard(
         "stubs": [_stub(s) for s in reversed(stubs_of_day[-newest:])] if newest else [],
         "ratings": ratings(stubs_of_day, names),
         "callbacks": callbacks(callback_list(stubs, names.callbacks, names.numbering, moment), day),
+        "failing_links": failing_links(deliveries or {}, now, names),
     }
 
 
@@ -113,7 +126,21 @@ def unreadable(reason: str, now: float, zone: ZoneInfo) -> dict[str, Any]:
         "stubs": [],
         "ratings": {"lines": [], "agents": [], "more_agents": 0},
         "callbacks": None,
+        "failing_links": [],
     }
+
+
+def failing_links(deliveries: Mapping[str, LinkCounts], now: float, names: Names) -> list[dict[str, Any]]:
+    """The data links a lead must hear of: an event parked as failed, or the oldest pending one late."""
+    found = []
+    for link, counts in sorted(deliveries.items()):
+        age = now - counts.oldest_pending if counts.oldest_pending is not None else 0.0
+        if counts.failed or age >= LINK_BEHIND_SECONDS:
+            found.append(
+                {"link": link, **_names(names.links, link), "failed": counts.failed, "pending": counts.pending,
+                 "oldest_age": round(age)}
+            )  # fmt: skip
+    return found
 
 
 def ratings(stubs: Sequence[Stub], names: Names, agents: int = RATED_AGENTS) -> dict[str, Any]:

@@ -58,6 +58,7 @@ class Centre:
         try:
             boards = self.store.boards()
             stubs = self.store.find(stubs_query(now, names))
+            deliveries = self.store.deliveries().counts(list(names.links))
         except StoreUnavailable as exc:
             if not self._failing:
                 log.error("ALARM ticket store cannot be read: %s", exc)
@@ -66,7 +67,7 @@ class Centre:
         if self._failing:
             log.info("ticket store %s can be read again", self.store.name)
         self._failing = False
-        return wallboard(boards, stubs, now, names)
+        return wallboard(boards, stubs, now, names, deliveries=deliveries)
 
     def refresh(self) -> Deferred[None]:
         return threads.deferToThread(self.read).addCallback(self.publish).addErrback(self._failed)

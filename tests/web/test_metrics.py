@@ -114,3 +114,28 @@ def test_ratings_of_the_day_and_the_callback_list_now(tmp_path):
     callbacks = {dict(labels)["state"]: value for (name, labels), value in found.items() if name == "ivr_callbacks"}
     assert callbacks == {"due": 1, "waiting": 0, "done": 1, "reached-agent": 0, "duplicate": 0, "not-diallable": 0,
                          "gave-up": 0}  # fmt: skip
+
+
+def test_each_delivering_link_pending_failed_and_how_late(tmp_path):
+    """A parked event and a waiting one of 12348's system, as `ivr deliver` left them."""
+    store = open_store(f"sqlite:///{tmp_path / 'tickets.db'}")
+    opening = replace(stub(1), data_link="12348-system", revision=0)
+    store.put([opening])
+    store.put([replace(opening, revision=1)])
+    outbox = store.deliveries()
+    first, _ = outbox.take("12348-system", "d1", 10, 10)
+    outbox.park(first, "400 Bad Request")
+    names = replace(NAMES, links={"12348-system": ("12348公共法律服务系统", "12348 public legal service system")})
+    registry = CollectorRegistry(auto_describe=False)
+    now = first.written + 90
+    registry.register(CentreCollector(store, lambda: names, [], clock=lambda: now))
+    text = generate_latest(registry).decode()
+    found = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    link = (("link", "12348-system"),)
+    assert found[("ivr_delivery_pending", link)] == 1
+    assert found[("ivr_delivery_failed", link)] == 1
+    assert 89 <= found[("ivr_delivery_oldest_pending_seconds", link)] <= 91

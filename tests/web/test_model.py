@@ -11,6 +11,7 @@ import pytest
 
 from ivr.router.decide import Presentation
 from ivr.tickets.callbacks import callback_list
+from ivr.tickets.outbox import LinkCounts
 from ivr.tickets.stub import RouteStep, StubOutcome
 from ivr.web.model import MODES, Names, callbacks, calls_per_hour, ratings, stubs_query, unreadable, wallboard
 from ivr.web.view import STALE_SECONDS
@@ -237,3 +238,15 @@ def test_one_read_covers_today_and_the_callback_window():
     assert stubs_query(T, NAMES).since == NOW - timedelta(hours=RULES.callbacks.window_hours, days=1)
     assert stubs_query(T, NAMES).until is None
     assert unreadable("x", T, ZONE)["callbacks"] is None, "no list the store could not give"
+
+
+def test_a_failing_data_link_is_on_the_wall_and_a_healthy_one_is_not():
+    names = replace(NAMES, links={"12348-system": ("12348公共法律服务系统", "12348 public legal service system")})
+    healthy = {"12348-system": LinkCounts(pending=3, failed=0, oldest_pending=T - 2)}
+    assert wallboard({}, [], T, names, deliveries=healthy)["failing_links"] == []
+    for counts in (LinkCounts(0, 1, None), LinkCounts(5, 0, T - 120)):
+        (shown,) = wallboard({}, [], T, names, deliveries={"12348-system": counts})["failing_links"]
+        assert shown["name_zh"] == "12348公共法律服务系统"
+        assert (shown["failed"], shown["pending"], shown["oldest_age"]) == (
+            counts.failed, counts.pending, 0 if counts.oldest_pending is None else 120,
+        )  # fmt: skip

@@ -80,6 +80,22 @@
     pill.classList.toggle("down", Boolean(text));
   }
 
+  function showLinks() {
+    const box = document.getElementById("links");
+    const failing = state ? state.failing_links || [] : [];
+    box.replaceChildren(
+      ...failing.map((l) => {
+        const line = document.createElement("div");
+        line.dataset.link = l.link;
+        const name = lang === "zh" ? l.name_zh : l.name_en;
+        const age = l.pending ? t("alert.link_age", { age: l.oldest_age }) : "";
+        line.textContent = t("alert.link", { name, failed: l.failed, pending: l.pending }) + age;
+        return line;
+      }),
+    );
+    box.hidden = failing.length === 0;
+  }
+
   function queues(list) {
     return list.map((q) => {
       const row = document.createElement("tr");
@@ -274,6 +290,7 @@
     more("callbacks-more", state.callbacks ? state.callbacks.more : 0);
     fill("stubs", stubs(state.stubs), t("no_calls"), 8);
     chart(state.hours, state.hour_now);
+    showLinks();
   }
 
   document.getElementById("switch").addEventListener("click", () => {
