@@ -53,10 +53,11 @@ def test_the_wallboard_follows_the_switch(site: Site):
 
             site.switch.stop()  # `core stop now`: Shutdown, then the socket closes; the monitor retries
             wait_for("the warning", lambda: "AMI 连接中断" in (text(driver, "#alert") or ""))
-            assert (text(driver, "#alert"), text(driver, "#live")) == (
-                "AMI 连接中断：Asterisk shut down (Cleanly)",
-                "数据不可信",
-            )
+            # Asterisk publishes Shutdown through stasis and goes on to its atexit cleanups, which close the AMI
+            # sessions, without waiting for the sessions' threads to write it (main/asterisk.c, really_quit): under
+            # load the monitor sees the socket close first (seen in CI), and says so.
+            assert text(driver, "#alert") in ("AMI 连接中断：Asterisk shut down (Cleanly)", "AMI 连接中断：connection lost")
+            assert text(driver, "#live") == "数据不可信"
             assert state(web.port)["alert"]["kind"] == "link-down"
             assert metric(web.port, "ivr_ami_link_up", monitor="m1") == 0
     finally:
