@@ -19,7 +19,7 @@ from ivr.dialplan.modules import needed
 from ivr.dialplan.parsed import parse
 from ivr.dialplan.queues import SETTINGS
 from ivr.doctor import checks
-from ivr.doctor.checks import Finding, QueueState, fail, ok
+from ivr.doctor.checks import DEPLOY, Finding, QueueState, fail, ok
 from ivr.hosts import address_name, host_name
 from ivr.prompts.files import language_folder, paths
 from ivr.rules.model import PROMPT_LANGUAGE, Rules
@@ -28,6 +28,7 @@ from ivr.tickets.spool import FILE as SPOOL_FILE
 from ivr.tickets.store import StoreUnavailable
 
 TEST_CALL_SECONDS = 15.0
+LATE_SECONDS = 2.0  # how long a UserEvent may come after the Originate's own answer
 # QueueParams fields of AMI QueueStatus, and the template setting each shows.
 QUEUE_PARAMS = {"Strategy": "strategy", "ServiceLevel": "servicelevel"}
 
@@ -153,7 +154,23 @@ def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[
         if not placed.ok:
             reason = placed.response.get("Message") or "refused"
             return [fail("engine", f"Asterisk refused the test call: {reason}"), *said]
-        event = ami.wait_event(ours, TEST_CALL_SECONDS, "the test call's UserEvent")
+
+        def unplaced(event: Message) -> bool:
+            return (
+                event.event == "OriginateResponse"
+                and event.get("ActionID") == placed.action_id
+                and (event.get("Response") == "Failure")
+            )
+
+        event = ami.wait_event(lambda e: ours(e) or unplaced(e), TEST_CALL_SECONDS, "the test call's UserEvent")
+        if event is not None and not ours(event):
+            # The call ended unanswered: the UserEvent, if any, may still be on its way (another stasis topic).
+            event = ami.wait_event(ours, LATE_SECONDS, "the test call's UserEvent")
+            if event is None:
+                return [
+                    fail("engine", f"Asterisk could not run the test call in {doctor_context.CONTEXT}: {DEPLOY}"),
+                    *said,
+                ]
         found = [checks.engine(event, url)]
         if event is not None and found[0].status is checks.Status.OK:
             found.append(checks.clock(event))

@@ -148,6 +148,7 @@ def test_deploy_takes_an_empty_asterisk_to_all_checks_ok(lab: Site) -> None:
     # Before: Asterisk knows nothing of the rules.
     code, findings, _ = doctor(lab)
     assert code == 1 and "dialplan ivr-inbound" in failing(findings)
+    assert failing(findings)["engine"] == "Asterisk could not run the test call in ivr-doctor: run `ivr deploy`"
     dry = deploy(lab, "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert f"+++ {etc(lab) / 'extensions.conf'}" in dry.stdout and '+#include "ivr/ivr-extensions.conf"' in dry.stdout
