@@ -278,22 +278,33 @@ def time_zone(event: Message, rules: Rules, moment: datetime) -> Finding:
     return ok("time zone", f"Asterisk reads {rules.timezone.key} as {offset}, as the rules")
 
 
-def monitor_events(event: Message | None, variables: Sequence[str]) -> Finding:
-    """What the monitor's own AMI login saw of the test call."""
-    if event is None:
+def monitor_events(seen: Sequence[Message], uniqueid: str, wanted: Sequence[str], variables: Sequence[str]) -> Finding:
+    """What the monitor's own AMI login saw of the test call's channel `uniqueid` (its UserEvent and its Hangup,
+    both events the monitor reads): those with the channel variables, and nothing the monitor does not read (the
+    event filters loaded; without them a busy switch floods the monitor with every channel's events)."""
+    mine = [m for m in seen if m.get("Uniqueid") == uniqueid]
+    names = {m.event for m in mine}
+    if not {"UserEvent", "Hangup"} <= names:
         return fail(
             "monitor events",
-            "the monitor's AMI user did not get the test call's UserEvent: check the eventfilter lines of "
-            f"ivr/ivr-manager.conf are loaded ({DEPLOY}: it reloads manager)",
+            "the monitor's AMI user did not get the test call's UserEvent and Hangup: check the eventfilter lines "
+            f"of ivr/ivr-manager.conf are loaded ({DEPLOY}: it reloads manager)",
         )
-    told = {value.partition("=")[0] for key, value in event.fields if key.partition("(")[0] == "ChanVariable"}
+    unwanted = sorted(name for name in names if name not in wanted)
+    if unwanted:
+        return fail(
+            "monitor events",
+            f"the monitor's AMI user also gets {', '.join(unwanted)}: the event filters of ivr/ivr-manager.conf "
+            f"are not loaded ({DEPLOY}: it reloads manager)",
+        )
+    told = {value.partition("=")[0] for m in mine for key, value in m.fields if key.partition("(")[0] == "ChanVariable"}
     missing = [name for name in variables if name not in told]
     if missing:
         return fail(
             "monitor events",
             f"events come without {', '.join(missing)}: channelvars must be in manager.conf's [general] ({DEPLOY})",
         )
-    return ok("monitor events", f"the monitor's AMI user gets the events, with {', '.join(variables)}")
+    return ok("monitor events", f"the monitor's AMI user gets only the events it reads, with {', '.join(variables)}")
 
 
 def spool(folder: str, pending: int) -> Finding:

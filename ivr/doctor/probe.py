@@ -14,7 +14,7 @@ from ivr.ami.blocking import AmiUnavailable, BlockingAmi
 from ivr.ami.protocol import Message
 from ivr.dialplan import doctor as doctor_context
 from ivr.dialplan.build import EXTENSIONS
-from ivr.dialplan.manager import CHANNEL_VARIABLES
+from ivr.dialplan.manager import CHANNEL_VARIABLES, EVENTS
 from ivr.dialplan.modules import needed
 from ivr.dialplan.parsed import parse
 from ivr.dialplan.queues import SETTINGS
@@ -176,12 +176,18 @@ def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[
             found.append(checks.clock(event))
             found.append(checks.time_zone(event, deployment.rules, now))
             found.extend(_hosts(ami, deployment, event))
-        if monitor is not None:
-            found.append(checks.monitor_events(monitor.wait_event(ours, 5.0, "the UserEvent"), CHANNEL_VARIABLES))
+        if monitor is not None and event is not None:
+            found.append(_monitor_view(monitor, event.get("Uniqueid") or ""))
         return found + said
     finally:
         if monitor is not None:
             monitor.close()
+
+
+def _monitor_view(monitor: BlockingAmi, uniqueid: str) -> Finding:
+    """Waits for the test channel's Hangup on the monitor's login (the last event it should get of the call)."""
+    monitor.wait_event(lambda m: m.event == "Hangup" and m.get("Uniqueid") == uniqueid, 5.0, "the Hangup")
+    return checks.monitor_events(monitor.events, uniqueid, EVENTS, CHANNEL_VARIABLES)
 
 
 def _hosts(ami: BlockingAmi, deployment: Deployment, event: Message) -> list[Finding]:

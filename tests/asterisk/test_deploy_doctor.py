@@ -270,3 +270,17 @@ def test_the_monitor_user_sees_the_doctor_call(lab: Site) -> None:
         assert told == {"IVR_LINE", "TICKET_ID"}
     finally:
         watcher.close()
+
+
+def test_an_ami_user_without_its_event_filters_is_found(lab: Site) -> None:
+    """The installed ivr-manager.conf edited by hand (its eventfilter lines gone) and manager reloaded: the monitor's
+    user now gets every channel's events; doctor names it, deploy puts the file back and reloads manager."""
+    installed = etc(lab) / "ivr" / "ivr-manager.conf"
+    installed.write_text("".join(line for line in installed.read_text().splitlines(True) if "eventfilter" not in line))
+    assert lab.switch is not None
+    lab.switch.cli("manager reload")
+    says = broken(lab, "monitor events")
+    assert "also gets" in says and "Newchannel" in says
+    done = deploy(lab)
+    assert "reloaded manager" in done.stdout and "reloaded pbx_config" not in done.stdout, done.stdout
+    mended(lab)

@@ -192,12 +192,21 @@ def test_asterisk_reads_the_rules_time_zone():
     assert utc.status is Status.FAIL and "as +0000, not +0800" in utc.says and "tzdata" in utc.says
 
 
-def test_the_monitor_gets_its_channel_variables():
-    seen = Message((*DOCTOR.fields, ("ChanVariable", "IVR_LINE="), ("ChanVariable", "TICKET_ID=")))
-    assert checks.monitor_events(seen, ("IVR_LINE", "TICKET_ID")).status is Status.OK
-    bare = checks.monitor_events(DOCTOR, ("IVR_LINE", "TICKET_ID"))
-    assert bare.status is Status.FAIL and "without IVR_LINE, TICKET_ID" in bare.says
-    assert "eventfilter" in checks.monitor_events(None, ("IVR_LINE",)).says
+def test_the_monitor_gets_the_events_it_reads_with_its_channel_variables():
+    variables = (("ChanVariable", "IVR_LINE="), ("ChanVariable", "TICKET_ID="))
+    user = Message((*DOCTOR.fields, ("Uniqueid", "1.2"), *variables))
+    hangup = message(Event="Hangup", Uniqueid="1.2", **{"Cause-txt": "Normal Clearing"})
+    hangup = Message((*hangup.fields, *variables))
+    other = message(Event="Hangup", Uniqueid="9.9")
+    wanted = ("UserEvent", "Hangup")
+    assert checks.monitor_events([user, other, hangup], "1.2", wanted, ("IVR_LINE", "TICKET_ID")).status is Status.OK
+    bare = [Message(tuple(f for f in m.fields if f[0] != "ChanVariable")) for m in (user, hangup)]
+    without = checks.monitor_events(bare, "1.2", wanted, ("IVR_LINE", "TICKET_ID"))
+    assert without.status is Status.FAIL and "without IVR_LINE, TICKET_ID" in without.says
+    flooded = checks.monitor_events([message(Event="Newchannel", Uniqueid="1.2"), user, hangup], "1.2", wanted, ())
+    assert flooded.status is Status.FAIL and "also gets Newchannel" in flooded.says
+    nothing = checks.monitor_events([other], "1.2", wanted, ("IVR_LINE",))
+    assert nothing.status is Status.FAIL and "eventfilter" in nothing.says
 
 
 def test_a_spool_with_stubs_waiting():
