@@ -130,41 +130,52 @@ def sound_formats(output: Sequence[str]) -> dict[str, set[str]]:
 
 
 def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[Finding]:
-    """Asterisk calls the ivr-doctor context on a Local channel: its AGI reaches the engine, and its UserEvent
-    comes to both AMI logins. The channels keep the uniqueids Asterisk gives them (with its systemname, if set),
-    so the engine names the host as it names a citizen's call; a token in a channel variable finds the event."""
+    """Asterisk calls the ivr-doctor context on a Local channel, once per engine the dialplan may try (each in its
+    own extension): every engine must be reachable, or a failover would find it down when it is needed. Its
+    UserEvent comes to both AMI logins. The channels keep the uniqueids Asterisk gives them (with its systemname,
+    if set), so each engine names the host as it names a citizen's call; a token in a channel variable finds the
+    event."""
     monitor, said = _monitor(deployment.monitor)
+    try:
+        found: list[Finding] = []
+        for number, url in enumerate(deployment.rules.engine.agi_urls, 1):
+            found.extend(_engine_call(ami, monitor if number == 1 else None, deployment, now, number, url))
+        return found + said
+    finally:
+        if monitor is not None:
+            monitor.close()
+
+
+def _engine_call(
+    ami: BlockingAmi, monitor: BlockingAmi | None, deployment: Deployment, now: datetime, number: int, url: str
+) -> list[Finding]:
+    """One test call, to the engine at `url` (extension `number` of the ivr-doctor context)."""
     token = secrets.token_hex(8)
 
     def ours(event: Message) -> bool:
         return event.get("UserEvent") == doctor_context.EVENT and event.get("Token") == token
 
-    url = deployment.rules.engine.agi_url
-    try:
-        placed = ami.action(
-            "Originate",
-            Channel=f"Local/s@{doctor_context.CONTEXT}",
-            Application="Wait",
-            Data="1",
-            Async="true",
-            Timeout=str(int(TEST_CALL_SECONDS * 1000)),
-            Variable=f"{doctor_context.TOKEN}={token}",
-        )
-        if not placed.ok:
-            reason = placed.response.get("Message") or "refused"
-            return [fail("engine", f"Asterisk refused the test call: {reason}"), *said]
-        event = ami.wait_event(ours, TEST_CALL_SECONDS, "the test call's UserEvent")
-        found = [checks.engine(event, url)]
-        if event is not None and found[0].status is checks.Status.OK:
-            found.append(checks.clock(event))
-            found.append(checks.time_zone(event, deployment.rules, now))
-            found.extend(_hosts(ami, deployment, event))
-        if monitor is not None:
-            found.append(checks.monitor_events(monitor.wait_event(ours, 5.0, "the UserEvent"), CHANNEL_VARIABLES))
-        return found + said
-    finally:
-        if monitor is not None:
-            monitor.close()
+    placed = ami.action(
+        "Originate",
+        Channel=f"Local/{number}@{doctor_context.CONTEXT}",
+        Application="Wait",
+        Data="1",
+        Async="true",
+        Timeout=str(int(TEST_CALL_SECONDS * 1000)),
+        Variable=f"{doctor_context.TOKEN}={token}",
+    )
+    if not placed.ok:
+        reason = placed.response.get("Message") or "refused"
+        return [fail("engine", f"Asterisk refused the test call: {reason}")]
+    event = ami.wait_event(ours, TEST_CALL_SECONDS, "the test call's UserEvent")
+    found = [checks.engine(event, url)]
+    if event is not None and found[0].status is checks.Status.OK:
+        found.append(checks.clock(event))
+        found.append(checks.time_zone(event, deployment.rules, now))
+        found.extend(_hosts(ami, deployment, event))
+    if monitor is not None:
+        found.append(checks.monitor_events(monitor.wait_event(ours, 5.0, "the UserEvent"), CHANNEL_VARIABLES))
+    return found
 
 
 def _hosts(ami: BlockingAmi, deployment: Deployment, event: Message) -> list[Finding]:
