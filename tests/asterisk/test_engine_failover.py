@@ -6,6 +6,10 @@ exactly one stub in the store. No monitor runs, so a call neither engine saw has
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +19,7 @@ import pytest
 from tests.asterisk import failover
 from tests.asterisk.judge import account
 from tests.asterisk.site import Call, Site
+from tests.asterisk.switch import JUDGE
 from tests.asterisk.test_engine_faults import (
     EDIT_RULES,
     QUEUE,
@@ -210,3 +215,34 @@ def test_both_engines_down_the_dialplan_alone_carries_the_call(pair):
         carried_by_the_dialplan_alone(site, call, {"FAILURE"})
     finally:
         log_off(site, logged_in)
+
+
+def doctor_engines(pair: Pair) -> list[tuple[str, str]]:
+    """`ivr doctor --engine A --engine B` on the site, as an admin runs it after `ivr deploy`: its engine checks."""
+    site = pair.site
+    assert site.switch is not None
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("IVR_")},
+        "IVR_ADMIN_AMI_USER": JUDGE,
+        "IVR_ADMIN_AMI_SECRET": site.switch.judge_secret,
+    }
+    engines = [option for port in pair.names for option in ("--engine", f"agi://127.0.0.1:{port}")]
+    where = ("--rules", str(site.rules), "--ami-port", str(site.switch.ami_port), "--store", site.store)
+    result = subprocess.run(
+        [sys.executable, "-m", "ivr.cli.main", "doctor", "--json", *where, *engines],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    return [(f["status"], f["says"]) for f in json.loads(result.stdout) if f["check"] == "engine"]
+
+
+def test_doctor_calls_every_engine_of_the_list(pair):
+    a, b = (f"agi://127.0.0.1:{port}" for port in pair.names)
+    assert [(status, a in says or b in says) for status, says in doctor_engines(pair)] == [("ok", True)] * 2
+    assert pair.b is not None and pair.b.stop() == 0
+    (first, second) = doctor_engines(pair)
+    assert first[0] == "ok" and a in first[1]
+    assert second[0] == "FAIL" and f"did not reach the engine at {b}" in second[1]
