@@ -47,7 +47,9 @@ def add_parser(commands: Any, default_rules: str) -> None:
     parser.add_argument(
         "--engine",
         metavar="URL",
-        help="the engine Asterisk calls, instead of the rules' engine.agi_url (as for `ivr dialplan build`)",
+        action="append",
+        help="the engine Asterisk calls, instead of the rules' engine.agi_url (as for `ivr dialplan build`; repeat "
+        "for engines to try in turn)",
     )
     parser.add_argument(
         "--reload",

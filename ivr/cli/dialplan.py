@@ -11,7 +11,7 @@ from ivr.cli.route import UsageError
 from ivr.dialplan.build import build, write
 from ivr.rules.loader import load_rules
 from ivr.rules.model import Rules
-from ivr.rules.settingsection import AGI_URL
+from ivr.rules.settingsection import AGI_URL, URL_FORMS
 
 DEFAULT_OUT = "dialplan"
 
@@ -35,8 +35,9 @@ def add_parser(commands: Any, default_rules: str) -> None:
     builder.add_argument(
         "--engine",
         metavar="URL",
+        action="append",
         help="the engine Asterisk calls, instead of the rules' engine.agi_url: agi://HOST[:PORT] or hagi://SRV-NAME "
-        "(one Asterisk of several, a test switch)",
+        "(one Asterisk of several, a test switch); repeat for engines to try in turn",
     )
     builder.set_defaults(run=run_build)
 
@@ -52,10 +53,13 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def with_engine(rules: Rules, engine: str | None) -> Rules:
-    """The rules with `--engine` as their engine.agi_url, when given."""
-    if engine is None:
+def with_engine(rules: Rules, engines: list[str] | None) -> Rules:
+    """The rules with the `--engine` options, in their order, as their engine.agi_url, when given."""
+    if not engines:
         return rules
-    if not AGI_URL.match(engine):
-        raise UsageError(f"--engine {engine}: agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
-    return dataclasses.replace(rules, engine=dataclasses.replace(rules.engine, agi_url=engine))
+    for url in engines:
+        if not AGI_URL.match(url):
+            raise UsageError(f"--engine {url}: {URL_FORMS}, without a path")
+        if engines.count(url) > 1:
+            raise UsageError(f"--engine {url} is given twice: the dialplan would try it twice")
+    return dataclasses.replace(rules, engine=dataclasses.replace(rules.engine, agi_urls=tuple(engines)))

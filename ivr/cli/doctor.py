@@ -37,7 +37,11 @@ def add_parser(commands: Any, default_rules: str) -> None:
     )
     add_ami_address(parser)
     parser.add_argument(
-        "--engine", metavar="URL", help="the engine URL deploy was given, if not the rules' engine.agi_url"
+        "--engine",
+        metavar="URL",
+        action="append",
+        help="the engine URL deploy was given, if not the rules' engine.agi_url (repeated as deploy was: each "
+        "engine is called)",
     )
     parser.add_argument(
         "--sounds",

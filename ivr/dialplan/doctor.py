@@ -24,13 +24,19 @@ _CLOCK = "${STRFTIME(,,%s.%3q)}"
 
 
 def write_doctor(conf: Conf, rules: Rules) -> None:
-    conf.section(CONTEXT, "`ivr doctor`'s test call: the engine tells its clock, routes nothing, writes no stub.")
-    conf.exten("s", f"Set({DOCTOR_VARIABLE}=)")
-    conf.same(f"Set(IVR_DOCTOR_BEFORE={_CLOCK})")
-    conf.same(f"AGI({rules.engine.agi_url}/{DOCTOR_SCRIPT})")
-    zone = rules.timezone.key
-    conf.same(
-        f"UserEvent({EVENT},Token: ${{{TOKEN}}},AgiStatus: ${{AGISTATUS}},Engine: ${{{DOCTOR_VARIABLE}}},"
-        f"Before: ${{IVR_DOCTOR_BEFORE}},After: {_CLOCK},Zone: {zone},Offset: ${{STRFTIME(${{EPOCH}},{zone},%z)}})"
+    conf.section(
+        CONTEXT,
+        "`ivr doctor`'s test call: the engine tells its clock, routes nothing, writes no stub. One extension per\n"
+        "engine, numbered in the order the engine subroutine tries them, so the doctor calls each.",
     )
-    conf.same("Hangup()")
+    for number, url in enumerate(rules.engine.agi_urls, 1):
+        conf.exten(str(number), f"Set({DOCTOR_VARIABLE}=)")
+        conf.same(f"Set(IVR_DOCTOR_BEFORE={_CLOCK})")
+        conf.same(f"AGI({url}/{DOCTOR_SCRIPT})")
+        zone = rules.timezone.key
+        conf.same(
+            f"UserEvent({EVENT},Token: ${{{TOKEN}}},AgiStatus: ${{AGISTATUS}},Engine: ${{{DOCTOR_VARIABLE}}},"
+            f"Before: ${{IVR_DOCTOR_BEFORE}},After: {_CLOCK},Zone: {zone},"
+            f"Offset: ${{STRFTIME(${{EPOCH}},{zone},%z)}})"
+        )
+        conf.same("Hangup()")

@@ -9,6 +9,7 @@ up again, so `0871-110` is caught as an emergency number too.
 
 from __future__ import annotations
 
+from ivr.agi.executor import STAGE
 from ivr.dialplan import names
 from ivr.dialplan.conf import Conf
 from ivr.dialplan.forms import inbound_forms
@@ -74,6 +75,7 @@ def _engine_call(number: str, trunk: str | None) -> str:
 
 
 def write_engine(conf: Conf, rules: Rules) -> None:
+    urls = rules.engine.agi_urls
     conf.section(
         names.ENGINE,
         "The engine, one FastAGI session per call: ARG1 is the number as delivered, ARG2 the trunk (or empty).\n"
@@ -81,7 +83,14 @@ def write_engine(conf: Conf, rules: Rules) -> None:
         "inherited by the agent's channel: a transfer from the phone or with the blind-transfer key goes to the\n"
         "linkage context. After the key the agent hears the dial tone and keys the number: no announcement, so\n"
         "the transfer needs none of Asterisk's English sounds. Return() also after a failed connect\n"
-        "(AGISTATUS=FAILURE): the fallback takes over.",
+        "(AGISTATUS=FAILURE): the fallback takes over."
+        + (
+            "\nThe next engine only while IVR_STAGE is still empty: the one before was not reached, refused the call,\n"
+            "or ended before any prompt, queue or seat, so the caller has heard nothing of it. Once it is set the\n"
+            "engine acted (whatever AGISTATUS says: a missing prompt file is FAILURE too) and the fallback goes on."
+            if len(urls) > 1
+            else ""
+        ),
     )
     conf.exten("s", "Set(IVR_STAGE=)")
     conf.same(f"Set(__TRANSFER_CONTEXT={names.LINKAGE})")
@@ -91,5 +100,8 @@ def write_engine(conf: Conf, rules: Rules) -> None:
     # channel, with inherit, is copied to the agent's channel when app_queue rings it.
     conf.same("Set(FEATURE(transferannouncesound)=)")
     conf.same("Set(FEATURE(inherit)=yes)")
-    conf.same(f"AGI({rules.engine.agi_url}/route,${{ARG1}},${{ARG2}})")
-    conf.same("Return()")
+    for i, url in enumerate(urls):
+        if i:
+            conf.same(f'GotoIf($["${{{STAGE}}}" != ""]?acted)')
+        conf.same(f"AGI({url}/route,${{ARG1}},${{ARG2}})")
+    conf.same("Return()", label="acted" if len(urls) > 1 else "")

@@ -131,57 +131,65 @@ def sound_formats(output: Sequence[str]) -> dict[str, set[str]]:
 
 
 def _test_call(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[Finding]:
-    """Asterisk calls the ivr-doctor context on a Local channel: its AGI reaches the engine, and its UserEvent
-    comes to both AMI logins. The channels keep the uniqueids Asterisk gives them (with its systemname, if set),
-    so the engine names the host as it names a citizen's call; a token in a channel variable finds the event."""
+    """Asterisk calls the ivr-doctor context on a Local channel, once per engine the dialplan may try (each in its
+    own extension): every engine must be reachable, or a failover would find it down when it is needed. Its
+    UserEvent comes to both AMI logins. The channels keep the uniqueids Asterisk gives them (with its systemname,
+    if set), so each engine names the host as it names a citizen's call; a token in a channel variable finds the
+    event."""
     monitor, said = _monitor(deployment.monitor)
+    try:
+        found: list[Finding] = []
+        for number, url in enumerate(deployment.rules.engine.agi_urls, 1):
+            found.extend(_engine_call(ami, monitor if number == 1 else None, deployment, now, number, url))
+        return found + said
+    finally:
+        if monitor is not None:
+            monitor.close()
+
+
+def _engine_call(
+    ami: BlockingAmi, monitor: BlockingAmi | None, deployment: Deployment, now: datetime, number: int, url: str
+) -> list[Finding]:
+    """One test call, to the engine at `url` (extension `number` of the ivr-doctor context)."""
     token = secrets.token_hex(8)
 
     def ours(event: Message) -> bool:
         return event.get("UserEvent") == doctor_context.EVENT and event.get("Token") == token
 
-    url = deployment.rules.engine.agi_url
-    try:
-        placed = ami.action(
-            "Originate",
-            Channel=f"Local/s@{doctor_context.CONTEXT}",
-            Application="Wait",
-            Data="1",
-            Async="true",
-            Timeout=str(int(TEST_CALL_SECONDS * 1000)),
-            Variable=f"{doctor_context.TOKEN}={token}",
+    placed = ami.action(
+        "Originate",
+        Channel=f"Local/{number}@{doctor_context.CONTEXT}",
+        Application="Wait",
+        Data="1",
+        Async="true",
+        Timeout=str(int(TEST_CALL_SECONDS * 1000)),
+        Variable=f"{doctor_context.TOKEN}={token}",
+    )
+    if not placed.ok:
+        reason = placed.response.get("Message") or "refused"
+        return [fail("engine", f"Asterisk refused the test call: {reason}")]
+
+    def unplaced(event: Message) -> bool:
+        return (
+            event.event == "OriginateResponse"
+            and event.get("ActionID") == placed.action_id
+            and event.get("Response") == "Failure"
         )
-        if not placed.ok:
-            reason = placed.response.get("Message") or "refused"
-            return [fail("engine", f"Asterisk refused the test call: {reason}"), *said]
 
-        def unplaced(event: Message) -> bool:
-            return (
-                event.event == "OriginateResponse"
-                and event.get("ActionID") == placed.action_id
-                and (event.get("Response") == "Failure")
-            )
-
-        event = ami.wait_event(lambda e: ours(e) or unplaced(e), TEST_CALL_SECONDS, "the test call's UserEvent")
-        if event is not None and not ours(event):
-            # The call ended unanswered: the UserEvent, if any, may still be on its way (another stasis topic).
-            event = ami.wait_event(ours, LATE_SECONDS, "the test call's UserEvent")
-            if event is None:
-                return [
-                    fail("engine", f"Asterisk could not run the test call in {doctor_context.CONTEXT}: {DEPLOY}"),
-                    *said,
-                ]
-        found = [checks.engine(event, url)]
-        if event is not None and found[0].status is checks.Status.OK:
-            found.append(checks.clock(event))
-            found.append(checks.time_zone(event, deployment.rules, now))
-            found.extend(_hosts(ami, deployment, event))
-        if monitor is not None and event is not None:
-            found.append(_monitor_view(monitor, event.get("Uniqueid") or ""))
-        return found + said
-    finally:
-        if monitor is not None:
-            monitor.close()
+    event = ami.wait_event(lambda e: ours(e) or unplaced(e), TEST_CALL_SECONDS, "the test call's UserEvent")
+    if event is not None and not ours(event):
+        # The call ended unanswered: the UserEvent, if any, may still be on its way (another stasis topic).
+        event = ami.wait_event(ours, LATE_SECONDS, "the test call's UserEvent")
+        if event is None:
+            return [fail("engine", f"Asterisk could not run the test call in {doctor_context.CONTEXT}: {DEPLOY}")]
+    found = [checks.engine(event, url)]
+    if event is not None and found[0].status is checks.Status.OK:
+        found.append(checks.clock(event))
+        found.append(checks.time_zone(event, deployment.rules, now))
+        found.extend(_hosts(ami, deployment, event))
+    if monitor is not None and event is not None:
+        found.append(_monitor_view(monitor, event.get("Uniqueid") or ""))
+    return found
 
 
 def _monitor_view(monitor: BlockingAmi, uniqueid: str) -> Finding:

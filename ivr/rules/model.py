@@ -279,13 +279,14 @@ class Emergency:
 
 @dataclass(frozen=True)
 class Engine:
-    """Where Asterisk finds the engine, and how long a conversation may last once a person answers.
+    """Where Asterisk finds the engines, and how long a conversation may last once a person answers.
 
-    `agi_url`: agi://host[:port], or hagi://domain, which Asterisk resolves through DNS SRV records
+    `agi_urls`: the engines in the order the dialplan tries them (the rules' `engine.agi_url`, one URL or a list),
+    each agi://host[:port], or hagi://domain, which Asterisk itself resolves through DNS SRV records
     (_agi._tcp.domain) to several engines and tries in turn. `max_conversation`: seconds after a Queue or Dial
     connects; the FastAGI service bounds its sessions with it."""
 
-    agi_url: str = "agi://127.0.0.1:4573"
+    agi_urls: tuple[str, ...] = ("agi://127.0.0.1:4573",)
     max_conversation: int = 3600
 
 

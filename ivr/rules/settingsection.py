@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from yaml.nodes import Node
+from yaml.nodes import Node, SequenceNode
 
 from ivr.rules.fields import asterisk_name, check_name, digits, frozen, opening_hours
 from ivr.rules.model import Callbacks, Emergency, Engine, Linkage
@@ -16,6 +16,8 @@ from ivr.rules.yamlsource import Reader
 AGI_URL = re.compile(
     r"^(agi://[A-Za-z0-9.-]+(:[0-9]{1,5})?|agi://\[[0-9A-Fa-f:]+\](:[0-9]{1,5})?|hagi://[A-Za-z0-9._-]+)$"
 )
+
+URL_FORMS = "agi://HOST[:PORT] or hagi://SRV-NAME"
 
 
 class SettingSection:
@@ -29,19 +31,34 @@ class SettingSection:
         if f is None:
             return None
         default = Engine()
-        url = (
-            self.r.parsed(f["agi_url"], "engine.agi_url", _agi_url, "agi://HOST[:PORT] or hagi://SRV-NAME")
-            if ("agi_url" in f)
-            else default.agi_url
-        )
+        urls = self._agi_urls(f["agi_url"]) if "agi_url" in f else default.agi_urls
         longest = (
             self.r.integer(f["max_conversation"], "engine.max_conversation (seconds)", 60, 86400)
             if "max_conversation" in f
             else default.max_conversation
         )
-        if url is None or longest is None:
+        if urls is None or longest is None:
             return None
-        return Engine(url, longest)
+        return Engine(urls, longest)
+
+    def _agi_urls(self, node: Node) -> tuple[str, ...] | None:
+        """One engine, or a list the dialplan tries in order (the next only when one was not reached or refused
+        the call before any command)."""
+        if not isinstance(node, SequenceNode):
+            url = self.r.parsed(node, "engine.agi_url", _agi_url, URL_FORMS)
+            return None if url is None else (url,)
+        items = self.r.items(node, "engine.agi_url")
+        if not items:
+            self.r.problems.add(node, f"engine.agi_url must list at least one engine ({URL_FORMS})")
+            return None
+        urls: list[str] = []
+        for item in items:
+            url = self.r.parsed(item, "engine.agi_url", _agi_url, URL_FORMS)
+            if url is not None and url in urls:
+                self.r.problems.add(item, f"engine {url} is listed twice: the dialplan would try it twice")
+            elif url is not None:
+                urls.append(url)
+        return tuple(urls) if len(urls) == len(items) else None
 
     def linkage(self, node: Node, emergency: Emergency | None) -> Linkage | None:
         """Utility lines an agent transfers callers to; the emergency numbers are linked always, so never here."""
@@ -109,5 +126,5 @@ class SettingSection:
 
 def _agi_url(raw: str) -> str:
     if not AGI_URL.match(raw):
-        raise ValueError("agi://HOST[:PORT] or hagi://SRV-NAME, without a path")
+        raise ValueError(f"{URL_FORMS}, without a path")
     return raw

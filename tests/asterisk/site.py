@@ -57,6 +57,9 @@ class Site:
     switch: Switch | None = None
     monitor: Engine | None = None  # `ivr monitor`, when a module starts it (start_monitor)
     shared_store: str = ""  # a store several sites share (a Redis URL), else the site's own SQLite file
+    # Ports of more engines the dialplan tries after the site's own, in order (engine.agi_url as a list); the test
+    # runs them itself.
+    backups: tuple[int, ...] = ()
 
     @property
     def rules(self) -> Path:
@@ -86,8 +89,11 @@ class Site:
             str(self.rules),
             "--out",
             str(generated),
-            "--engine",
-            f"agi://127.0.0.1:{self.engine_port}",
+            *(
+                option
+                for port in (self.engine_port, *self.backups)
+                for option in ("--engine", f"agi://127.0.0.1:{port}")
+            ),
         )
         rules = load_rules(self.rules)
         contexts = [seat.dial.split("@", 1)[1] for seat in rules.seats.values()]

@@ -112,10 +112,12 @@ def unreachable(channel: Channel, args: list[str]) -> None:
 @dataclass
 class World:
     """The engine, the queues (by Asterisk name) and the seats (by dial string): "ANSWER" or the status Asterisk
-    sets when nobody answers. Unlisted queues time out, unlisted seats do not answer."""
+    sets when nobody answers. Unlisted queues time out, unlisted seats do not answer. `engines`: what each engine
+    of a list does, by its URL (agi://host:port), when they differ; an engine not listed there does `engine`."""
 
     epoch: int
     engine: Engine = unreachable
+    engines: Mapping[str, Engine] = field(default_factory=dict)
     queues: Mapping[str, str] = field(default_factory=dict)
     seats: Mapping[str, str] = field(default_factory=dict)
 
@@ -288,7 +290,7 @@ class _Run:
         elif app == "AGI":
             url, *args = data.split(",")
             self.call.events.append(Event("agi", url, tuple(args)))
-            self.world.engine(self.ch, args)
+            self.world.engines.get(url.rpartition("/")[0], self.world.engine)(self.ch, args)
             if not self.ch.alive:
                 self.call.ending = "gone"  # AGI returns -1: only the h extension would run
         elif app == "Playback":

@@ -91,7 +91,7 @@ def test_separators_are_dropped_before_the_emergency_numbers_are_looked_for(deli
 def test_any_other_number_goes_to_the_engine_then_as_the_router_says(delivered):
     call = dial(delivered, None)
     (agi,) = call.of("agi")
-    assert agi.name == f"{RULES.engine.agi_url}/route"
+    assert agi.name == f"{RULES.engine.agi_urls[0]}/route"
     assert fallback_line(call) == routed(agi.detail[0], None)
     assert call.ending == "hangup"
 

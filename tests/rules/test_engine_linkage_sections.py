@@ -24,14 +24,14 @@ linkage:
 
 def test_left_out_they_mean_one_local_engine_and_only_the_emergency_numbers(write_rules):
     rules = load_rules(write_rules())
-    assert rules.engine == Engine("agi://127.0.0.1:4573", 3600)
+    assert rules.engine == Engine(("agi://127.0.0.1:4573",), 3600)
     assert rules.linkage == Linkage()
     assert rules.linkage.outbound_context is None and not rules.linkage.utilities
 
 
 def test_the_sections_are_read(write_rules):
     rules = load_rules(write_rules(SMALL_RULES + SECTIONS))
-    assert rules.engine == Engine("agi://10.0.0.5:4573", 5400)
+    assert rules.engine == Engine(("agi://10.0.0.5:4573",), 5400)
     assert rules.linkage.outbound_context == "pstn-out"
     assert dict(rules.linkage.utilities) == {"water": "96106", "power": "95598"}
 
@@ -41,7 +41,17 @@ def test_the_sections_are_read(write_rules):
 )
 def test_agi_urls(write_rules, url):
     text = SMALL_RULES + SECTIONS.replace('"agi://10.0.0.5:4573"', f'"{url}"')
-    assert load_rules(write_rules(text)).engine.agi_url == url
+    assert load_rules(write_rules(text)).engine.agi_urls == (url,)
+
+
+def test_a_list_of_engines_is_kept_in_its_order(write_rules):
+    listed = '["agi://10.0.0.6:4573", "hagi://engines.example", "agi://10.0.0.5"]'
+    text = SMALL_RULES + SECTIONS.replace('"agi://10.0.0.5:4573"', listed)
+    assert load_rules(write_rules(text)).engine.agi_urls == (
+        "agi://10.0.0.6:4573",
+        "hagi://engines.example",
+        "agi://10.0.0.5",
+    )
 
 
 def test_the_shipped_file_writes_them_out(shipped):
@@ -55,6 +65,29 @@ CASES = [
     pytest.param('"agi://10.0.0.5:4573"', '"http://10.0.0.5"', "http://", "agi://HOST[:PORT]", id="scheme"),
     pytest.param('"agi://10.0.0.5:4573"', '"agi://10.0.0.5:4573/route"', "/route", "without a path", id="path"),
     pytest.param('"agi://10.0.0.5:4573"', '"hagi://engines:4573"', "hagi://", "hagi://SRV-NAME", id="hagi-port"),
+    pytest.param('"agi://10.0.0.5:4573"', "[]", "agi_url: []", "at least one engine", id="empty-list"),
+    pytest.param(
+        'agi_url: "agi://10.0.0.5:4573"',
+        'agi_url:\n    - "agi://10.0.0.5:4573"\n    - "agi://10.0.0.6/route"',
+        "/route",
+        "without a path",
+        id="list-path",
+    ),
+    pytest.param(
+        'agi_url: "agi://10.0.0.5:4573"',
+        'agi_url:\n    - "agi://10.0.0.5"\n    - "agi://10.0.0.6"\n    - "agi://10.0.0.5 "',
+        '"agi://10.0.0.5 "',
+        "agi://HOST[:PORT]",
+        id="list-space",
+    ),
+    pytest.param(
+        'agi_url: "agi://10.0.0.5:4573"',
+        'agi_url:\n    - "agi://10.0.0.5"\n    - "agi://10.0.0.6"\n    - agi://10.0.0.5',
+        "- agi://10.0.0.5",
+        "listed twice",
+        id="list-twice",
+    ),
+    pytest.param('"agi://10.0.0.5:4573"', "{url: x}", "{url: x}", "must be text", id="mapping"),
     pytest.param("max_conversation: 5400", "max_conversation: 10", "max_conversation", "60 to 86400", id="too-short"),
     pytest.param("max_conversation: 5400", "max_conversaton: 5400", "max_conversaton", "did you mean", id="typo"),
     pytest.param("outbound_context: pstn-out", "outbound_context: pstn out", "pstn out", "context", id="context"),
