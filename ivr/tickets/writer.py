@@ -1,5 +1,8 @@
 """The ticket book on Twisted: every write runs in a thread, never on the reactor.
 
+Stubs are written by one thread of their own (ivr.tickets.writerthread) in the engine; the spool's replay, which
+may wait on a store that hangs, runs in Twisted's thread pool so that it never holds an opening stub back.
+
 A call's opening stub is written at once and the session waits for it (the durability point); opening stubs
 arriving meanwhile, and closing stubs, are batched: while one batch is being written, the next collects, so a
 burst of calls starting or ending together costs one commit. A closing stub waits for its call's opening stub,
@@ -31,10 +34,14 @@ Runner = Callable[..., Deferred[Any]]
 
 
 class TicketWriter:
-    def __init__(self, book: TicketBook, clock: IReactorTime, run: Runner = threads.deferToThread) -> None:
-        """`run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+    def __init__(
+        self, book: TicketBook, clock: IReactorTime, run: Runner, replay: Runner = threads.deferToThread
+    ) -> None:
+        """`run(f, *args)` runs a stub write in a thread and returns a Deferred of its result (tests run it in
+        place); `replay` runs the spool's replay."""
         self.book = book
         self._run = run
+        self._run_replay = replay
         self._closing: list[Stub] = []
         self._openings: list[tuple[Stub, Deferred[str | None]]] = []
         self._openings_in_flight = False
@@ -146,7 +153,7 @@ class TicketWriter:
         if self._replay_in_flight or not self.book.spool.pending:
             return
         self._replay_in_flight = True
-        replayed = self._run(self.book.replay)
+        replayed = self._run_replay(self.book.replay)
         replayed.addErrback(self._failed, "spool replay")
         replayed.addBoth(self._replayed)
 
