@@ -4,8 +4,11 @@ Stubs are written by one thread of their own (ivr.tickets.writerthread) in the e
 may wait on a store that hangs, runs in Twisted's thread pool so that it never holds an opening stub back.
 
 A call's opening stub is written at once and the session waits for it (the durability point); opening stubs
-arriving meanwhile, and closing stubs, are batched: while one batch is being written, the next collects, so a
-burst of calls starting or ending together costs one commit. A closing stub waits for its call's opening stub,
+arriving meanwhile are batched: while one batch is being written, the next collects, so a burst of calls starting
+together costs one commit. Openings go first: a closing stub waits while any opening stub is waiting or being
+written, and up to CLOSINGS_WAIT for the ones that follow it, so that calls ending one after another cost one
+commit, not one each, and a new call's opening stub rarely queues behind a finished call's commit (a SIGKILL
+loses the closing stubs still in memory, as it always did). A closing stub waits for its call's opening stub,
 whose id it takes, even when the session stopped waiting for it. The spool is replayed from a timer. `stop()`
 waits for every write before the engine exits.
 """
@@ -19,7 +22,7 @@ from typing import Any
 
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.python.failure import Failure
 
 from ivr.agi.executor import PlanExecutor
@@ -30,6 +33,7 @@ from ivr.tickets.stub import Stub
 
 log = logging.getLogger("ivr.tickets")
 REPLAY_SECONDS = 2.0
+CLOSINGS_WAIT = 0.1
 Runner = Callable[..., Deferred[Any]]
 
 
@@ -40,9 +44,13 @@ class TicketWriter:
         """`run(f, *args)` runs a stub write in a thread and returns a Deferred of its result (tests run it in
         place); `replay` runs the spool's replay."""
         self.book = book
+        self._clock = clock
         self._run = run
         self._run_replay = replay
         self._closing: list[Stub] = []
+        self._closings_due = 0.0  # when the oldest closing stub waiting is written at the latest
+        self._closings_timer: IDelayedCall | None = None
+        self._stopping = False
         self._openings: list[tuple[Stub, Deferred[str | None]]] = []
         self._openings_in_flight = False
         self._waiting: dict[str, list[Stub]] = {}  # by call key: closing stubs whose opening stub is in flight
@@ -92,6 +100,7 @@ class TicketWriter:
     def _openings_done(self, result: object) -> object:
         self._openings_in_flight = False
         self._flush_openings()
+        self._flush()
         return self._done(result)
 
     def finish(self, stub: Stub) -> None:
@@ -99,22 +108,34 @@ class TicketWriter:
         if stub.call in self._waiting:
             self._waiting[stub.call].append(stub)
             return
-        self._closing.append(stub)
-        self._flush()
+        self._add_closing(stub)
 
     def stop(self) -> Deferred[None]:
         """Fires when nothing is being written or waiting to be."""
         if self._replayer.running:
             self._replayer.stop()
+        self._stopping = True
+        self._flush()
         if self._idle_now():
             return succeed(None)
         idle: Deferred[None] = Deferred()
         self._idle.append(idle)
         return idle
 
+    def _add_closing(self, stub: Stub) -> None:
+        if not self._closing:
+            self._closings_due = self._clock.seconds() + CLOSINGS_WAIT
+            if self._closings_timer is None or not self._closings_timer.active():
+                self._closings_timer = self._clock.callLater(CLOSINGS_WAIT, self._flush)
+        self._closing.append(stub)
+        self._flush()
+
     def _flush(self) -> None:
-        if self._batch_in_flight or not self._closing:
+        """The closing stubs waiting, once no opening stub is waiting or being written, and they are due."""
+        if self._batch_in_flight or not self._closing or self._openings or self._openings_in_flight:
             return
+        if not self._stopping and self._clock.seconds() < self._closings_due:
+            return  # the timer comes back at the due time
         batch, self._closing = self._closing, []
         self._batch_in_flight = True
         self._writing += 1
@@ -131,8 +152,7 @@ class TicketWriter:
         if not answer.called:  # a session that gave up waiting cancelled it
             answer.callback(ticket_id)
         for closing in self._waiting.pop(call, []):
-            self._closing.append(replace(closing, id=ticket_id or closing.id))
-        self._flush()
+            self._add_closing(replace(closing, id=ticket_id or closing.id))
         return ticket_id
 
     def _idle_now(self) -> bool:
