@@ -162,7 +162,7 @@ class SqliteStore:
             return stub.id
         stored_id, revision = row
         if stub.revision > revision:
-            stored = replace(stub, id=stored_id)
+            stored = stub if stub.id == stored_id else replace(stub, id=stored_id)  # no copy in the usual case
             changing = _changing(stored)
             db.execute("UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?", (*changing, stored_id))
             _add_event(db, stored, "updated", written, changing[2])
