@@ -125,8 +125,6 @@ class TicketWriter:
     def _add_closing(self, stub: Stub) -> None:
         if not self._closing:
             self._closings_due = self._clock.seconds() + CLOSINGS_WAIT
-            if self._closings_timer is None or not self._closings_timer.active():
-                self._closings_timer = self._clock.callLater(CLOSINGS_WAIT, self._flush)
         self._closing.append(stub)
         self._flush()
 
@@ -134,8 +132,13 @@ class TicketWriter:
         """The closing stubs waiting, once no opening stub is waiting or being written, and they are due."""
         if self._batch_in_flight or not self._closing or self._openings or self._openings_in_flight:
             return
-        if not self._stopping and self._clock.seconds() < self._closings_due:
-            return  # the timer comes back at the due time
+        early = self._closings_due - self._clock.seconds()
+        if not self._stopping and early > 0:
+            # A timer brings them back when due. One armed for an earlier batch that went before its timer ran
+            # fires early and arms the next: never a batch left with no timer for it.
+            if self._closings_timer is None or not self._closings_timer.active():
+                self._closings_timer = self._clock.callLater(early, self._flush)
+            return
         batch, self._closing = self._closing, []
         self._batch_in_flight = True
         self._writing += 1

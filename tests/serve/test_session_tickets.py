@@ -182,6 +182,25 @@ def test_opening_stubs_go_before_closing_stubs_and_calls_ending_together_share_a
     assert ticket_set(transport) and book.store.get(ticket_set(transport)) is not None
 
 
+def test_closing_stubs_after_a_batch_that_went_before_its_timer_still_get_written(service, book, threads, clock):
+    """The reactor may take a due batch on another event before the batch's timer runs: the next closing stub
+    still has a timer that brings it back, with no other call to wake the writer."""
+    first, _, _ = start_call(service, SimulatedCall("12345", uniqueid="1795849801.5"))
+    second, transport, _ = start_call(service, SimulatedCall("12345", uniqueid="1795849802.5"))
+    threads.run()
+    finish(first, first.transport)
+    clock.rightNow += CLOSINGS_WAIT  # due, but the timer has not run yet
+    finish(second, transport)  # another event takes the due batch with it
+    threads.run()
+    assert [stub.revision for stub in book.store.find(Query())] == [1, 1]
+    third, transport, _ = start_call(service, SimulatedCall("12345", uniqueid="1795849803.5"))
+    threads.run()
+    finish(third, transport)
+    clock.advance(0)  # the first batch's timer runs now, before the third closing stub is due
+    write_closings(clock, threads)
+    assert [stub.revision for stub in book.store.find(Query())] == [1, 1, 1]
+
+
 def write_closings(clock, threads) -> None:
     """The closing stubs are due once CLOSINGS_WAIT has passed: the writer's timer hands them to the thread."""
     clock.advance(CLOSINGS_WAIT)
