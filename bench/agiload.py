@@ -31,7 +31,10 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
   every 250 ms; the heartbeat's lateness, p99.9 and max;
 - `steps`: one call at a time, each command's wait per server (median), and the engine's extra over the floor
   command by command: where the single-call latency goes;
-- `profile`: the engine under cProfile at 100 concurrent; the top functions by own time.
+- `profile`: the engine under cProfile at 100 concurrent; the top functions by own time;
+- `spy`: the whole engine process, every thread, sampled by py-spy (only the Python holding the GIL) at
+  `--concurrency` callers (1: one call at a time), with the CPU time of its threads per call (`/proc`): where a
+  call's CPU goes, writer thread included (`.venv/bin/pip install py-spy` first).
 
     .venv/bin/pip install -e '.[bench]'            # panoramisk, for the peer baseline
     .venv/bin/python bench/agiload.py compare [--seconds 8] [--rounds 3]
@@ -42,6 +45,7 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
     .venv/bin/python bench/agiload.py open --server floor --rate 300
     .venv/bin/python bench/agiload.py steps --servers engine,floor
     .venv/bin/python bench/agiload.py profile
+    .venv/bin/python bench/agiload.py spy --concurrency 100
 
 Absolute figures depend on the machine and on whatever else runs on it: compare servers only within one run.
 """
@@ -726,9 +730,60 @@ def profile_mode(args: argparse.Namespace, folder: Path) -> None:
         out.print_callers(args.callers)
 
 
+def thread_cpu(pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) of a process's threads: its main (reactor) thread and all the others."""
+    tick = os.sysconf("SC_CLK_TCK")
+    seconds = {"reactor": 0.0, "other threads": 0.0}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with suppress(FileNotFoundError):
+            stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
+            seconds["reactor" if task.name == str(pid) else "other threads"] += (int(stat[11]) + int(stat[12])) / tick
+    return seconds
+
+
+def spy_mode(args: argparse.Namespace, folder: Path) -> None:
+    scripts, _ = write_scripts(folder, args.numbers)
+    raw = folder / "py-spy.txt"
+    server = launch("engine", engine_command(folder), folder)
+    pid = server.process.pid
+    try:
+        load = Load(server.port, scripts)
+        asyncio.run(closed_loop(load, 10, 1.0, warmup=0.0))
+        sampler = [str(Path(PYTHON).parent / "py-spy"), "record", "--pid", str(pid), "--gil", "--threads"]
+        spy = subprocess.Popen(
+            [*sampler, "--rate", "400", "--nonblocking", "--format", "raw", "--output", str(raw)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(0.5)  # py-spy attached
+        before = thread_cpu(pid)
+        if args.concurrency[0] > 1:
+            figures = asyncio.run(closed_loop(load, args.concurrency[0], args.seconds, warmup=0.0))
+        else:
+            figures = asyncio.run(serial_calls(load, args.seconds)).figures(args.seconds)
+        after = thread_cpu(pid)
+        spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
+        spy.wait(timeout=30)
+    finally:
+        server.stop()
+    calls = int(figures["calls"]) or 1  # type: ignore[call-overload]
+    cpu = {name: round((after[name] - before[name]) / calls * 1e6) for name in after}
+    emit({"mode": "spy", "server": "engine", "concurrency": args.concurrency[0], **figures, "cpu_us_per_call": cpu})
+    samples: Counter[tuple[str, str]] = Counter()
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")
+        thread = "reactor" if "MainThread" in frames[0] else "other threads"
+        samples[thread, frames[-1]] += int(count)
+    total = sum(samples.values()) or 1
+    for (thread, frame), count in samples.most_common(args.top):
+        print(f"{count / total:6.1%}  {thread:13}  {frame}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("mode", choices=("compare", "closed", "open", "held", "burst", "stall", "steps", "profile"))
+    modes = ("compare", "closed", "open", "held", "burst", "stall", "steps", "profile", "spy")
+    parser.add_argument("mode", choices=modes)
     parser.add_argument("--server", choices=SERVERS, default="engine", help="closed/open: the server measured")
     parser.add_argument("--servers", default=",".join(SERVERS), help="compare/held/burst: which servers")
     parser.add_argument("--numbers", default="12345", help="numbers dialed, in turn (comma-separated)")
@@ -738,7 +793,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="compare: rounds (the median is reported)")
     parser.add_argument("--held", type=int, default=10_000, help="held: sessions kept inside EXEC Queue")
     parser.add_argument("--calls", type=int, default=1000, help="burst: calls connecting at once")
-    parser.add_argument("--top", type=int, default=40, help="profile: functions shown")
+    parser.add_argument("--top", type=int, default=40, help="profile, spy: functions shown")
     parser.add_argument("--sort", default="tottime", help="profile: pstats sort key")
     parser.add_argument("--callers", default="", help="profile: also show who calls functions matching this")
     args = parser.parse_args()
@@ -755,6 +810,7 @@ def main() -> None:
         "stall": stall_mode,
         "steps": steps_mode,
         "profile": profile_mode,
+        "spy": spy_mode,
     }
     with tempfile.TemporaryDirectory(prefix="agiload-") as folder:
         modes[args.mode](args, Path(folder))

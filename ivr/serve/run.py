@@ -18,6 +18,7 @@ from ivr.serve.limits import Limits
 from ivr.serve.service import AgiService, Allowed
 from ivr.tickets.book import TicketBook
 from ivr.tickets.writer import TicketWriter
+from ivr.tickets.writerthread import WriterThread
 
 log = logging.getLogger("ivr.serve")
 # After the drain closes its sessions, how long their connectionLost may take before the stop goes on regardless.
@@ -42,7 +43,7 @@ def limits_for(rules: Rules) -> Limits:
 
 def serve(options: ServeOptions, book: TicketBook) -> int:
     holder = RulesHolder(options.rules, limits_for)  # RulesError: an engine never starts on invalid rules
-    tickets = TicketWriter(book, reactor)
+    tickets = TicketWriter(book, reactor, WriterThread(reactor))
     service = AgiService(holder, reactor, options.allow, options.max_sessions, tickets=tickets)
     port = reactor.listenTCP(options.port, service, backlog=options.backlog, interface=options.host)
     address = port.getHost()

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache, partial
 
 from twisted.internet.interfaces import IReactorTime
 from twisted.internet.protocol import Factory
@@ -24,6 +25,7 @@ from ivr.tickets.writer import TicketWriter
 log = logging.getLogger("ivr.serve")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 LOOPBACK = ("127.0.0.0/8", "::1/128")
+PEERS_KNOWN = 1024  # addresses whose verdict is kept; Asterisk hosts are a handful, a scan is not kept whole
 
 
 @dataclass(frozen=True)
@@ -64,29 +66,37 @@ class AgiService(Factory):
     ) -> None:
         self.holder = holder
         self.clock = clock
-        self.allow = allow
         self.max_sessions = max_sessions
         self.now = now
         self.tickets = tickets
         self.sessions: set[FastAgiSession] = set()
+        # Each session asks about its peer's address twice: parsed and matched once per address, not per call.
+        self._peer = lru_cache(maxsize=PEERS_KNOWN)(partial(_peer, allow))
 
     def buildProtocol(self, addr: object) -> FastAgiSession:
         return FastAgiSession(self, self.clock)
 
     def refusal(self, host: str) -> str | None:
         """Why a new session is closed at once (without a command, so the dialplan fallback takes the call)."""
-        try:
-            address = ipaddress.ip_address(host.split("%")[0])
-        except ValueError:
-            return "not an IP address"
-        if not any(address in entry.network for entry in self.allow):
-            return "not in the allowlist (--allow)"
+        refused, _ = self._peer(host)
+        if refused:
+            return refused
         if len(self.sessions) >= self.max_sessions:
             return f"{self.max_sessions} sessions already (--max-sessions): the dialplan fallback takes the call"
         return None
 
     def host_of(self, address: str) -> str:
         """The name the allowlist gives the Asterisk host at `address`, else its address's (ivr.hosts)."""
-        ip = ipaddress.ip_address(address.split("%")[0])
-        named = (entry.name for entry in self.allow if entry.name and ip in entry.network)
-        return next(named, "") or address_name(address)
+        return self._peer(address)[1]
+
+
+def _peer(allow: tuple[Allowed, ...], host: str) -> tuple[str, str]:
+    """Why the allowlist refuses `host` ("": it does not), and the name of the Asterisk host there."""
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return "not an IP address", ""
+    if not any(address in entry.network for entry in allow):
+        return "not in the allowlist (--allow)", ""
+    named = (entry.name for entry in allow if entry.name and address in entry.network)
+    return "", next(named, "") or address_name(host)

@@ -149,24 +149,23 @@ class SqliteStore:
         """The stub, and in the same transaction its data link's event (the outbox row `ivr deliver` sends)."""
         row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.call,)).fetchone()
         if row is None:
+            changing = _changing(stub)
             try:
                 db.execute(
                     "INSERT INTO tickets (id, uniqueid, received_us, day, line, outcome, revision, stub) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (stub.id, stub.call, micros(stub.received), stub.day, stub.line, *_changing(stub)),
+                    (stub.id, stub.call, micros(stub.received), stub.day, stub.line, *changing),
                 )
             except sqlite3.IntegrityError:
                 return None  # the id is another call's
-            _add_event(db, stub, "created", written)
+            _add_event(db, stub, "created", written, changing[2])
             return stub.id
         stored_id, revision = row
         if stub.revision > revision:
-            stored = replace(stub, id=stored_id)
-            db.execute(
-                "UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?",
-                (*_changing(stored), stored_id),
-            )
-            _add_event(db, stored, "updated", written)
+            stored = stub if stub.id == stored_id else replace(stub, id=stored_id)  # no copy in the usual case
+            changing = _changing(stored)
+            db.execute("UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?", (*changing, stored_id))
+            _add_event(db, stored, "updated", written, changing[2])
         return str(stored_id)
 
     def _select(self, sql: str, args: tuple[object, ...]) -> list[Stub]:
@@ -213,12 +212,13 @@ def _events_of(db: sqlite3.Connection, calls: list[str]) -> dict[str, list[CallE
     return found
 
 
-def _add_event(db: sqlite3.Connection, stub: Stub, event: str, written: int) -> None:
+def _add_event(db: sqlite3.Connection, stub: Stub, event: str, written: int, text: str) -> None:
+    """The data link's event carries the stub's JSON as its row has it (`text`: made once for both)."""
     if stub.data_link:
         db.execute(
             "INSERT INTO outbox (link, ticket, revision, event, written_us, since_us, stub) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (stub.data_link, stub.id, stub.revision, event, written, written, _changing(stub)[2]),
+            (stub.data_link, stub.id, stub.revision, event, written, written, text),
         )
 
 

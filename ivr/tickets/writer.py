@@ -1,8 +1,14 @@
 """The ticket book on Twisted: every write runs in a thread, never on the reactor.
 
+Stubs are written by one thread of their own (ivr.tickets.writerthread) in the engine; the spool's replay, which
+may wait on a store that hangs, runs in Twisted's thread pool so that it never holds an opening stub back.
+
 A call's opening stub is written at once and the session waits for it (the durability point); opening stubs
-arriving meanwhile, and closing stubs, are batched: while one batch is being written, the next collects, so a
-burst of calls starting or ending together costs one commit. A closing stub waits for its call's opening stub,
+arriving meanwhile are batched: while one batch is being written, the next collects, so a burst of calls starting
+together costs one commit. Openings go first: a closing stub waits while any opening stub is waiting or being
+written, and up to CLOSINGS_WAIT for the ones that follow it, so that calls ending one after another cost one
+commit, not one each, and a new call's opening stub rarely queues behind a finished call's commit (a SIGKILL
+loses the closing stubs still in memory, as it always did). A closing stub waits for its call's opening stub,
 whose id it takes, even when the session stopped waiting for it. The spool is replayed from a timer. `stop()`
 waits for every write before the engine exits.
 """
@@ -16,7 +22,7 @@ from typing import Any
 
 from twisted.internet import task, threads
 from twisted.internet.defer import Deferred, succeed
-from twisted.internet.interfaces import IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
 from twisted.python.failure import Failure
 
 from ivr.agi.executor import PlanExecutor
@@ -27,15 +33,24 @@ from ivr.tickets.stub import Stub
 
 log = logging.getLogger("ivr.tickets")
 REPLAY_SECONDS = 2.0
+CLOSINGS_WAIT = 0.1
 Runner = Callable[..., Deferred[Any]]
 
 
 class TicketWriter:
-    def __init__(self, book: TicketBook, clock: IReactorTime, run: Runner = threads.deferToThread) -> None:
-        """`run(f, *args)` runs f in a thread and returns a Deferred of its result (tests run it in place)."""
+    def __init__(
+        self, book: TicketBook, clock: IReactorTime, run: Runner, replay: Runner = threads.deferToThread
+    ) -> None:
+        """`run(f, *args)` runs a stub write in a thread and returns a Deferred of its result (tests run it in
+        place); `replay` runs the spool's replay."""
         self.book = book
+        self._clock = clock
         self._run = run
+        self._run_replay = replay
         self._closing: list[Stub] = []
+        self._closings_due = 0.0  # when the oldest closing stub waiting is written at the latest
+        self._closings_timer: IDelayedCall | None = None
+        self._stopping = False
         self._openings: list[tuple[Stub, Deferred[str | None]]] = []
         self._openings_in_flight = False
         self._waiting: dict[str, list[Stub]] = {}  # by call key: closing stubs whose opening stub is in flight
@@ -85,6 +100,7 @@ class TicketWriter:
     def _openings_done(self, result: object) -> object:
         self._openings_in_flight = False
         self._flush_openings()
+        self._flush()
         return self._done(result)
 
     def finish(self, stub: Stub) -> None:
@@ -92,21 +108,36 @@ class TicketWriter:
         if stub.call in self._waiting:
             self._waiting[stub.call].append(stub)
             return
-        self._closing.append(stub)
-        self._flush()
+        self._add_closing(stub)
 
     def stop(self) -> Deferred[None]:
         """Fires when nothing is being written or waiting to be."""
         if self._replayer.running:
             self._replayer.stop()
+        self._stopping = True
+        self._flush()
         if self._idle_now():
             return succeed(None)
         idle: Deferred[None] = Deferred()
         self._idle.append(idle)
         return idle
 
+    def _add_closing(self, stub: Stub) -> None:
+        if not self._closing:
+            self._closings_due = self._clock.seconds() + CLOSINGS_WAIT
+        self._closing.append(stub)
+        self._flush()
+
     def _flush(self) -> None:
-        if self._batch_in_flight or not self._closing:
+        """The closing stubs waiting, once no opening stub is waiting or being written, and they are due."""
+        if self._batch_in_flight or not self._closing or self._openings or self._openings_in_flight:
+            return
+        early = self._closings_due - self._clock.seconds()
+        if not self._stopping and early > 0:
+            # A timer brings them back when due. One armed for an earlier batch that went before its timer ran
+            # fires early and arms the next: never a batch left with no timer for it.
+            if self._closings_timer is None or not self._closings_timer.active():
+                self._closings_timer = self._clock.callLater(early, self._flush)
             return
         batch, self._closing = self._closing, []
         self._batch_in_flight = True
@@ -124,8 +155,7 @@ class TicketWriter:
         if not answer.called:  # a session that gave up waiting cancelled it
             answer.callback(ticket_id)
         for closing in self._waiting.pop(call, []):
-            self._closing.append(replace(closing, id=ticket_id or closing.id))
-        self._flush()
+            self._add_closing(replace(closing, id=ticket_id or closing.id))
         return ticket_id
 
     def _idle_now(self) -> bool:
@@ -146,7 +176,7 @@ class TicketWriter:
         if self._replay_in_flight or not self.book.spool.pending:
             return
         self._replay_in_flight = True
-        replayed = self._run(self.book.replay)
+        replayed = self._run_replay(self.book.replay)
         replayed.addErrback(self._failed, "spool replay")
         replayed.addBoth(self._replayed)
 
