@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ivr.tickets.book import TicketBook
 from ivr.tickets.ids import Counter
+from ivr.tickets.open import open_store
 from ivr.tickets.spool import Spool
-from ivr.tickets.store import open_store
 from ivr.tickets.stub import Stub
 from tests.tickets.calls import call, stubs_of
 from tests.tickets.redisserver import RedisServer
