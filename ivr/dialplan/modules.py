@@ -35,10 +35,17 @@ FUNCTIONS: dict[str, str] = {
 CONFIGURATION = ("app_queue", "pbx_config")
 
 
+def applications(contexts: Contexts) -> set[str]:
+    return {p.app for extensions in contexts.values() for priorities in extensions.values() for p in priorities}
+
+
+def functions(text: str) -> set[str]:
+    """The dialplan functions the generated text calls (`${NAME(` or `Set(NAME(`)."""
+    return set(re.findall(r"(?:\$\{|Set\()([A-Z]+)\(", text))
+
+
 def needed(contexts: Contexts, text: str) -> list[str]:
     """The modules (`name.so`) the generated extensions file needs, besides the core; a name missing from the
     lists above is a KeyError, which the test of this module catches before a release."""
-    apps = {p.app for extensions in contexts.values() for priorities in extensions.values() for p in priorities}
-    functions = set(re.findall(r"(?:\$\{|Set\()([A-Z]+)\(", text))
-    modules = {APPLICATIONS[a] for a in apps} | {FUNCTIONS[f] for f in functions} | set(CONFIGURATION)
-    return sorted(f"{module}.so" for module in modules - {"core"})
+    used = {APPLICATIONS[a] for a in applications(contexts)} | {FUNCTIONS[f] for f in functions(text)}
+    return sorted(f"{module}.so" for module in used | set(CONFIGURATION) if module != "core")

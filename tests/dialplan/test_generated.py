@@ -13,7 +13,7 @@ import pytest
 
 from ivr.dialplan import names
 from ivr.dialplan.build import EXTENSIONS, MANAGER, QUEUES, build
-from ivr.dialplan.modules import APPLICATIONS, FUNCTIONS
+from ivr.dialplan.modules import APPLICATIONS, FUNCTIONS, applications, functions
 from ivr.rules.loader import load_rules
 from tests.conftest import ROOT, SHIPPED_RULES, SMALL_RULES
 from tests.dialplan.calls import dialplan_of
@@ -83,9 +83,9 @@ def test_every_application_and_function_used_is_in_a_module_the_lab_asterisk_loa
     loaded, refused = _lab_modules()
     assert {"app_queue", "res_agi", "func_strings"} <= loaded
     office = load_rules(write_rules(HOURS_RULES))
-    used_apps = {priority.app for rules in (RULES, office) for _, _, priority in dialplan_of(rules).priorities()}
+    used_apps = {app for rules in (RULES, office) for app in applications(dialplan_of(rules).contexts)}
     texts = (FILES[EXTENSIONS], build(office)[EXTENSIONS])
-    used_functions = {name for text in texts for name in re.findall(r"(?:\$\{|Set\()([A-Z]+)\(", text)}
+    used_functions = {name for text in texts for name in functions(text)}
     assert used_apps <= set(APPLICATIONS), used_apps - set(APPLICATIONS)
     assert used_functions == set(FUNCTIONS)
     modules = {APPLICATIONS[a] for a in used_apps} | {FUNCTIONS[f] for f in used_functions}
