@@ -56,7 +56,7 @@ def case_deadlines(
     days = WorkingDays(cal.overrides)
     local = received.astimezone(rules.timezone)
     today = local.date()
-    in_hours = days.is_working_day(today) and cal.opens <= local.time() < cal.closes
+    in_hours = in_working_hours(rules, local, days)
 
     if limit is not None and limit.dispatch_at_once:
         dispatch = Deadline("dispatch", local, f"{category}: dispatched at once (第一时间)")
@@ -90,6 +90,14 @@ def case_deadlines(
     last = max(step.due for step in steps).date()
     uncovered = tuple(year for year in range(today.year, last.year + 1) if not days.covers(year))
     return CaseDeadlines(local, in_hours, category, extensions, tuple(steps), uncovered)
+
+
+def in_working_hours(rules: Rules, moment: datetime, days: WorkingDays | None = None) -> bool:
+    """Within the rules' working hours on a working day of the official calendar (`days`, when the caller has
+    them already), in the rules' time zone."""
+    local = moment.astimezone(rules.timezone)
+    on = (days or WorkingDays(rules.calendar.overrides)).is_working_day(local.date())
+    return on and rules.calendar.opens <= local.time() < rules.calendar.closes
 
 
 def uncovered_years_ahead(rules: Rules, received: datetime) -> tuple[int, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 
 from ivr.ami.protocol import Message
@@ -175,21 +175,11 @@ def queue(name: str, expected: Mapping[str, str], state: QueueState, working_hou
     return [ok(check, f"{members} members logged in ({paused} paused)")]
 
 
-def in_working_hours(rules: Rules, moment: datetime) -> bool:
-    local = moment.astimezone(rules.timezone)
-    days = WorkingDays(rules.calendar.overrides)
-    return days.is_working_day(local.date()) and rules.calendar.opens <= local.time() < rules.calendar.closes
-
-
 def calendar(rules: Rules, today: date) -> Finding:
     """The next WORKING_DAYS_AHEAD working days, counted on the calendar the deadlines use, fall in covered years."""
     days = WorkingDays(rules.calendar.overrides)
-    day, counted, years = today, 0, {today.year}
-    while counted < WORKING_DAYS_AHEAD:
-        day += timedelta(days=1)
-        years.add(day.year)
-        counted += days.is_working_day(day)
-    uncovered = sorted(year for year in years if not days.covers(year))
+    day = days.add_working_days(today, WORKING_DAYS_AHEAD)
+    uncovered = [year for year in range(today.year, day.year + 1) if not days.covers(year)]
     if uncovered:
         return Finding("calendar", Status.WARN, uncovered_warning(uncovered[0]))
     return ok("calendar", f"the next {WORKING_DAYS_AHEAD} working days (to {day}) are on the official calendar")

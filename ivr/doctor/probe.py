@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ivr.ami.blocking import AmiUnavailable, BlockingAmi
 from ivr.ami.protocol import Message
+from ivr.calendar.deadlines import in_working_hours
 from ivr.dialplan import doctor as doctor_context
 from ivr.dialplan.build import EXTENSIONS
 from ivr.dialplan.manager import CHANNEL_VARIABLES, EVENTS
@@ -89,7 +90,7 @@ def _asterisk(ami: BlockingAmi, deployment: Deployment, now: datetime) -> list[F
 def _queues(ami: BlockingAmi, rules: Rules, now: datetime) -> list[Finding]:
     template = {key: str(value) for key, value, _ in SETTINGS}
     expected = {field: template[key] for field, key in QUEUE_PARAMS.items()}
-    working = checks.in_working_hours(rules, now)
+    working = in_working_hours(rules, now)
     found = []
     for name in dict.fromkeys(queue.queue for queue in rules.queues.values()):
         items = ami.action("QueueStatus", Queue=name).items

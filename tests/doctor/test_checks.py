@@ -9,6 +9,7 @@ from datetime import date, datetime
 import pytest
 
 from ivr.ami.protocol import Message
+from ivr.calendar.deadlines import in_working_hours
 from ivr.dialplan.build import EXTENSIONS, build
 from ivr.dialplan.modules import needed
 from ivr.dialplan.parsed import parse
@@ -130,9 +131,9 @@ def test_queues(state, working, status, says):
 
 def test_working_hours_follow_the_official_calendar():
     monday = datetime(2026, 12, 7, 10, 0, tzinfo=RULES.timezone)
-    assert checks.in_working_hours(RULES, monday)
-    assert not checks.in_working_hours(RULES, monday.replace(hour=18))
-    assert not checks.in_working_hours(RULES, datetime(2026, 10, 1, 10, 0, tzinfo=RULES.timezone))  # National Day
+    assert in_working_hours(RULES, monday)
+    assert not in_working_hours(RULES, monday.replace(hour=18))
+    assert not in_working_hours(RULES, datetime(2026, 10, 1, 10, 0, tzinfo=RULES.timezone))  # National Day
 
 
 def test_the_calendar_must_cover_the_next_40_working_days():
