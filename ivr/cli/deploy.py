@@ -13,6 +13,7 @@ from ivr.cli.dialplan import with_engine
 from ivr.cli.monitor import add_ami_address
 from ivr.cli.route import UsageError
 from ivr.prompts.checks import check_recordings
+from ivr.prompts.files import sounds_files
 from ivr.rules.loader import load_rules
 from ivr.rules.yamlsource import RulesError
 
@@ -79,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--asterisk-etc {etc}: no such folder")
     login = None if args.dry_run else _admin_login()
     generated = build(with_engine(rules, args.engine))
-    prompts = apply.prompt_files(rules)
+    prompts = sounds_files(rules.prompts, rules.recordings)
     try:
         secret = apply.monitor_secret(os.environ, create=not args.dry_run)
     except OSError as exc:

@@ -15,22 +15,10 @@ from pathlib import Path
 from ivr.deploy.plan import GENERATED_FOLDER, Change, Present
 from ivr.dialplan.build import INCLUDED_FROM
 from ivr.dialplan.manager import SECRET_FILE
-from ivr.prompts.files import language_folder, paths
-from ivr.rules.model import PROMPT_LANGUAGE, Rules
 from ivr.secrets import secret_from_environment
 
 BACKUP_FOLDER = "ivr-backup"
 MONITOR_SECRET = "IVR_AMI_SECRET"
-
-
-def prompt_files(rules: Rules) -> dict[str, bytes]:
-    """Both formats of every prompt of the rules, by their path under Asterisk's sounds folder (`zh/NAME.wav`)."""
-    folder = language_folder(rules.recordings)
-    found = {}
-    for name in rules.prompts:
-        for path in paths(folder, name):
-            found[f"{PROMPT_LANGUAGE}/{path.name}"] = path.read_bytes()
-    return found
 
 
 def present(etc: Path, sounds: Path, generated: Iterable[str], prompts: Iterable[str]) -> Present:

@@ -22,7 +22,7 @@ from ivr.dialplan.queues import SETTINGS
 from ivr.doctor import checks
 from ivr.doctor.checks import DEPLOY, Finding, QueueState, fail, ok
 from ivr.hosts import address_name, host_name
-from ivr.prompts.files import language_folder, paths
+from ivr.prompts.files import sounds_files
 from ivr.rules.model import PROMPT_LANGUAGE, Rules
 from ivr.tickets.open import open_store
 from ivr.tickets.spool import FILE as SPOOL_FILE
@@ -109,11 +109,10 @@ def _prompts(ami: BlockingAmi, rules: Rules, sounds: Path | None) -> Finding:
         formats[name] = sound_formats(output).get(PROMPT_LANGUAGE, set())
     stale = []
     if sounds is not None:
-        for name in rules.prompts:
-            for source in paths(language_folder(rules.recordings), name):
-                there = sounds / PROMPT_LANGUAGE / source.name
-                if there.exists() and there.read_bytes() != source.read_bytes():
-                    stale.append(f"{PROMPT_LANGUAGE}/{source.name}")
+        for path, data in sounds_files(rules.prompts, rules.recordings).items():
+            there = sounds / path
+            if there.exists() and there.read_bytes() != data:
+                stale.append(path)
     return checks.prompts(list(rules.prompts), formats, stale)
 
 

@@ -71,6 +71,13 @@ def paths(folder: Path, name: str) -> tuple[Path, Path]:
     return folder / f"{name}.wav", folder / f"{name}.alaw"
 
 
+def sounds_files(names: Iterable[str], recordings: Path) -> dict[str, bytes]:
+    """Both formats of each prompt, by their path under Asterisk's sounds folder (`zh/NAME.wav`): what `ivr
+    deploy` copies there and `ivr doctor` compares with what is there."""
+    folder = language_folder(recordings)
+    return {f"{PROMPT_LANGUAGE}/{path.name}": path.read_bytes() for name in names for path in paths(folder, name)}
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
