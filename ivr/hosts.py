@@ -80,3 +80,18 @@ def confusions(hosts: Mapping[str, str]) -> list[str]:
         for name, wheres in sorted(by_name.items())
         if len(wheres) > 1
     ]
+
+
+def host_port(part: str, default_port: int) -> tuple[str, int]:
+    """`HOST`, `HOST:PORT` or `[IPv6]:PORT` (a Redis server or sentinel, another Asterisk's AMI); ValueError
+    saying what is wrong."""
+    if part.startswith("["):  # [IPv6]:PORT
+        host, _, rest = part[1:].partition("]")
+        port_text = rest.removeprefix(":")
+    else:
+        host, _, port_text = part.partition(":")
+    if not host:
+        raise ValueError(f"{part!r}: a host is missing (HOST:PORT)")
+    if port_text and not (port_text.isdigit() and 0 < int(port_text) <= 65535):
+        raise ValueError(f"{part!r}: {port_text!r} is not a TCP port")
+    return host, int(port_text) if port_text else default_port

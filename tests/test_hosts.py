@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ivr.hosts import LOCAL, address_name, call_key, check_host_name, confusions, host_name, systemname
+from ivr.hosts import (
+    LOCAL,
+    address_name,
+    call_key,
+    check_host_name,
+    confusions,
+    host_name,
+    host_port,
+    systemname,
+)
 
 UNIQUEIDS = st.builds(lambda epoch, seq: f"{epoch}.{seq}", st.integers(1, 2**40), st.integers(0, 2**31))
 NAMES = st.from_regex(r"[a-z0-9][a-z0-9._-]{0,20}", fullmatch=True).filter(lambda name: name != LOCAL)
@@ -72,3 +81,12 @@ def test_hosts_named_alike_are_reported() -> None:
     assert confusions({"10.0.0.11": "ast-a", "10.0.0.12": "ast-b"}) == []
     [problem] = confusions({"10.0.0.11": "ast-a", "10.0.0.12": "ast-a", "10.0.0.13": "ast-c"})
     assert problem.startswith("Asterisk hosts 10.0.0.11, 10.0.0.12 are all named 'ast-a'")
+
+
+def test_host_and_port_as_an_admin_writes_them():
+    assert host_port("10.0.0.12", 5038) == ("10.0.0.12", 5038)
+    assert host_port("ast-b:5039", 5038) == ("ast-b", 5039)
+    assert host_port("[fd00::12]:5039", 5038) == ("fd00::12", 5039)
+    for bad, says in ((":5038", "a host is missing"), ("ast-b:70000", "is not a TCP port"), ("ast-b:x", "not a TCP")):
+        with pytest.raises(ValueError, match=says):
+            host_port(bad, 5038)

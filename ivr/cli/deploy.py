@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     etc, sounds = Path(args.asterisk_etc), Path(args.sounds)
     if not etc.is_dir():
         raise UsageError(f"--asterisk-etc {etc}: no such folder")
-    login = None if args.dry_run else _admin_login()
+    login = None if args.dry_run else admin_login(": an AMI user of yours that may reload (write = system)")
     generated = build(with_engine(rules, args.engine))
     prompts = sounds_files(rules.prompts, rules.recordings)
     try:
@@ -135,13 +135,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _admin_login() -> Credentials:
+def admin_login(why: str = "") -> Credentials:
+    """The admin's AMI login (IVR_ADMIN_AMI_*) for deploy and doctor; a missing one is a usage error, `why` added."""
     from ivr.ami.client import Credentials
 
     try:
         return Credentials.from_environment(prefix=ADMIN_AMI)
     except ValueError as exc:
-        raise UsageError(f"{exc}: an AMI user of yours that may reload (write = system)") from None
+        raise UsageError(f"{exc}{why}") from None
     except OSError as exc:
         raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
 

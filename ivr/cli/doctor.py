@@ -9,11 +9,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ivr.cli.deploy import ADMIN_AMI
+from ivr.cli.deploy import admin_login
 from ivr.cli.dialplan import with_engine
 from ivr.cli.monitor import add_ami_address
 from ivr.cli.route import UsageError
 from ivr.cli.serve import DEFAULT_SPOOL, add_store_argument
+from ivr.hosts import host_port
 from ivr.rules.loader import load_rules
 
 
@@ -82,12 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from ivr.doctor.probe import Deployment, Login, examine
 
     rules = with_engine(load_rules(args.rules), args.engine)
-    try:
-        admin = Credentials.from_environment(prefix=ADMIN_AMI)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    except OSError as exc:
-        raise UsageError(f"AMI secret file {exc.filename}: {exc.strerror}") from None
+    admin = admin_login()
     try:
         mine = Credentials.from_environment()
         monitor: Login | str = Login(args.ami_host, args.ami_port, mine.username, mine.secret)
@@ -117,9 +113,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _address(raw: str, default_port: int) -> tuple[str, int]:
-    host, _, port = raw.rpartition(":") if raw.count(":") == 1 else (raw, "", "")
-    if not port:
-        return raw, default_port
-    if not port.isdigit() or not 0 < int(port) <= 65535:
-        raise UsageError(f"--other-asterisk {raw}: HOST or HOST:PORT")
-    return host, int(port)
+    try:
+        return host_port(raw, default_port)
+    except ValueError as exc:
+        raise UsageError(f"--other-asterisk {exc}") from None

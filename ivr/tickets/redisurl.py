@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ivr.hosts import host_port
+
 SENTINEL_SCHEME = "redis+sentinel://"
 REDIS_PORT = 6379
 SENTINEL_PORT = 26379
@@ -40,7 +42,7 @@ def parse_redis_url(url: str, password_hint: str) -> RedisAddress:
     location, _, path = url.split("://", 1)[1].partition("/")
     if "@" in location:
         raise ValueError(f"put the Redis password in {password_hint}, not in the URL")
-    hosts = tuple(_host(part, SENTINEL_PORT if sentinel else REDIS_PORT) for part in location.split(","))
+    hosts = tuple(host_port(part, SENTINEL_PORT if sentinel else REDIS_PORT) for part in location.split(","))
     parts = path.split("/") if path else []
     if sentinel:
         if not parts or not parts[0]:
@@ -53,16 +55,3 @@ def parse_redis_url(url: str, password_hint: str) -> RedisAddress:
     if len(parts) > 1 or (parts and not parts[0].isdigit() and parts[0] != ""):
         raise ValueError(f"{url!r}: the database is a number after the last '/' (e.g. /0)")
     return RedisAddress(hosts, service, int(parts[0]) if parts and parts[0] else 0)
-
-
-def _host(part: str, default_port: int) -> tuple[str, int]:
-    if part.startswith("["):  # [IPv6]:PORT
-        host, _, rest = part[1:].partition("]")
-        port_text = rest.removeprefix(":")
-    else:
-        host, _, port_text = part.partition(":")
-    if not host:
-        raise ValueError(f"{part!r}: a host is missing (HOST:PORT)")
-    if port_text and not (port_text.isdigit() and 0 < int(port_text) <= 65535):
-        raise ValueError(f"{part!r}: {port_text!r} is not a TCP port")
-    return host, int(port_text) if port_text else default_port

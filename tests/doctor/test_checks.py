@@ -3,6 +3,9 @@ one is ok. The real switch gives these inputs in tests/asterisk/test_deploy_doct
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -230,3 +233,16 @@ def test_two_asterisk_hosts_named_alike():
     assert clash.status is Status.FAIL and "10.0.0.11:5038, 10.0.0.12:5038 are all named 'ast'" in clash.says
     [two] = checks.hosts("ast-a", "ast-a", {"10.0.0.11:5038": "ast-a", "10.0.0.12:5038": "ast-b"})
     assert two.status is Status.OK and "named apart from 1 other host" in two.says
+
+
+def test_a_wrong_other_asterisk_is_one_line():
+    environment = {**os.environ, "IVR_ADMIN_AMI_USER": "admin", "IVR_ADMIN_AMI_SECRET": "x"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ivr.cli.main", "doctor", "--rules", str(SHIPPED_RULES), "--other-asterisk", "ast-b:x"],
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    assert result.returncode == 2 and result.stderr.splitlines() == [
+        "ivr doctor: --other-asterisk 'ast-b:x': 'x' is not a TCP port"
+    ]
