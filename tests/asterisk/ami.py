@@ -103,6 +103,20 @@ class Ami:
             f"{event} {fields}",
         )
 
+    def wait_command(self, uniqueid: str, command: str, timeout: float, since: int = 0, what: str = "") -> Message:
+        """The engine's AGI command on channel `uniqueid` that starts with `command`, as Asterisk ran it
+        (AGIExecStart)."""
+        return self.wait_for(
+            lambda m: (
+                m.event == "AGIExecStart"
+                and m.get("Uniqueid") == uniqueid
+                and (m.get("Command") or "").startswith(command)
+            ),
+            timeout,
+            since,
+            what or f"{command!r} on {uniqueid}",
+        )
+
     def select(self, event: str, since: int = 0, **fields: str) -> list[Message]:
         with self.changed:
             return [

@@ -174,15 +174,8 @@ def test_engine_a_killed_with_calls_in_flight_no_call_is_lost_or_routed_twice(pa
         before = [site.call("12345", hold=16) for _ in range(IN_FLIGHT)]
         for call in before:  # each is inside one of engine A's sessions, the first past its prelude
             site.ami.wait_event("AGIExecStart", 60, call.since, Uniqueid=call.inbound)
-        site.ami.wait_for(
-            lambda m: (
-                m.event == "AGIExecStart"
-                and m.get("Uniqueid") == before[0].inbound
-                and (m.get("Command") or "").startswith("SET VARIABLE IVR_STAGE")
-            ),
-            60,
-            before[0].since,
-            "the first call's stage",
+        site.ami.wait_command(
+            before[0].inbound, "SET VARIABLE IVR_STAGE", 60, before[0].since, "the first call's stage"
         )
         kill(site)
         after = [site.call("12345", hold=16) for _ in range(AFTER_KILL)]

@@ -289,16 +289,7 @@ def test_killed_while_a_prompt_plays_the_caller_goes_on_to_the_queue_without_hea
     logged_in = agents(site, "answer:2")
     try:
         call = site.call("12345", hold=60)
-        site.ami.wait_for(
-            lambda m: (
-                m.event == "AGIExecStart"
-                and m.get("Uniqueid") == call.inbound
-                and (m.get("Command") or "").startswith("STREAM FILE welcome")
-            ),
-            30,
-            call.since,
-            "the engine's welcome prompt",
-        )
+        site.ami.wait_command(call.inbound, "STREAM FILE welcome", 30, call.since, "the engine's welcome prompt")
         kill(site)
         site.hung_up(call)
         # STREAM FILE watches the AGI socket: the engine's end stops the prompt, the dialplan resumes at the queue.

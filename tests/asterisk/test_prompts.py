@@ -98,15 +98,7 @@ def test_a_prompt_missing_on_the_asterisk_host_still_connects_the_caller(site):
     try:
         calls = {"welcome": site.call("12345", hold=120), "transfer-dept": site.call("12348", hold=120)}
         leaving = site.call("12333", hold=300)
-        site.ami.wait_for(
-            lambda m: (
-                m.event == "AGIExecStart"
-                and m.get("Uniqueid") == leaving.inbound
-                and (m.get("Command") or "").startswith("STREAM FILE dept-unavailable ")
-            ),
-            60,
-            leaving.since,
-        )
+        site.ami.wait_command(leaving.inbound, "STREAM FILE dept-unavailable ", 60, leaving.since)
         site.hang_up(leaving)
         for prompt, call in [*calls.items(), ("transfer-dept", leaving)]:
             site.hung_up(call)

@@ -79,16 +79,7 @@ def test_two_hosts_two_engines_one_sentinel_store_through_an_engine_kill_and_a_p
         for name, call in calls:
             sites[name].ami.wait_event("AGIExecStart", 60, call.since, Uniqueid=call.inbound)
         name, first = calls[0]
-        sites[name].ami.wait_for(
-            lambda m: (
-                m.event == "AGIExecStart"
-                and m.get("Uniqueid") == first.inbound
-                and (m.get("Command") or "").startswith("SET VARIABLE IVR_STAGE")
-            ),
-            60,
-            first.since,
-            "the first call's stage",
-        )
+        sites[name].ami.wait_command(first.inbound, "SET VARIABLE IVR_STAGE", 60, first.since, "the first call's stage")
 
     def ended(calls: list[tuple[str, Call]]) -> None:
         for name, call in calls:
