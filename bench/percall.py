@@ -9,7 +9,7 @@ timed spans. It prints the CPU µs a call of each part (median of `--rounds`), a
 functions by own time. What it leaves out is the part no Python change moves: Twisted's reactor loop, the socket
 system calls, the thread hop (bench/agiload.py's `spy` mode measures the whole process).
 
-    .venv/bin/python bench/percall.py [--calls 2000] [--rounds 5] [--profile]
+    .venv/bin/python bench/percall.py [--calls 2000] [--rounds 5] [--profile] [--folder /dev/shm]
 """
 
 from __future__ import annotations
@@ -116,11 +116,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="one round under cProfile: top functions by own time")
     parser.add_argument("--top", type=int, default=35)
+    parser.add_argument(
+        "--folder", help="where the SQLite file goes (default: the temporary folder; /dev/shm: without the fsync)"
+    )
     args = parser.parse_args()
     configure_logging("INFO")
     logging.getLogger().handlers[0].setStream(open(os.devnull, "w"))  # noqa: SIM115 - the log line's cost, not its output
     rounds = []
-    with tempfile.TemporaryDirectory(prefix="percall-") as name:
+    with tempfile.TemporaryDirectory(prefix="percall-", dir=args.folder) as name:
         for round_ in range(args.rounds):
             folder = Path(name) / str(round_)
             rounds.append(measure(args.calls, folder, None))

@@ -190,7 +190,7 @@ class Recorder:
         rules = self.rules()
         self._deadlines = clock_for(rules, self._deadlines)
         stub = plan_stub(route(facts, rules), facts, channel, self.book.counter.engine, self._deadlines)
-        return replace(stub, outcome=StubOutcome.UNFINISHED)
+        return stub.evolve(outcome=StubOutcome.UNFINISHED)
 
 
 def _read_missed(queue_log: Path, since: float, until: float) -> list[Row]:

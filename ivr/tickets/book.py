@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from ivr.tickets.ids import Counter
@@ -101,7 +100,7 @@ class TicketBook:
     def _numbered(self, stub: Stub, renumber: bool) -> Stub:
         if stub.id and not renumber:
             return stub
-        return replace(stub, id=self.counter.next_id(stub.received.date()))
+        return stub.evolve(id=self.counter.next_id(stub.received.date()))
 
     def _write(self, stubs: list[Stub]) -> list[str | None] | None:
         """Into the store while the spool is empty, else (or when the store fails) into the spool; None when

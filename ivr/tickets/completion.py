@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from enum import StrEnum
 from typing import Any
@@ -157,8 +157,7 @@ def completed(stub: Stub, events: Iterable[CallEvent]) -> Stub:
         if stub.rating == Rating.NOT_RATED:  # the engine saw only the HANGUP a transfer ends the session with
             rating_reason = NotRated.TRANSFERRED.value
     zone = stub.received.tzinfo
-    return replace(
-        stub,
+    return stub.evolve(
         outcome=outcome,
         answered_by=answered_by,
         queue_wait=wait,

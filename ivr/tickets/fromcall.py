@@ -6,7 +6,7 @@ become the route's. Nothing here does I/O, so the session can build a stub on th
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from ivr.agi.executor import CallResult, PlanExecutor, TraceEntry
@@ -78,8 +78,7 @@ def closing_stub(opening: Stub, executor: PlanExecutor, ended: datetime, ticket_
     endings = [entry for entry in executor.trace if entry.outcome is not None]
     waits = [int(entry.values["QUEUEWAIT"]) for entry in endings if entry.values.get("QUEUEWAIT", "").isdigit()]
     answered = [entry for entry in endings if entry.outcome is not None and entry.outcome.answered]
-    return replace(
-        opening,
+    return opening.evolve(
         id=opening.id if ticket_id is None else ticket_id,
         linkedid=executor.linkedid,
         outcome=_outcome(executor, answered),

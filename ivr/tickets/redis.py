@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any, TypeVar
 
 import redis
@@ -119,7 +118,7 @@ class RedisStore:
         results = self._run(stubs)
         for i, (status, stored) in enumerate(results):
             if status == "moved":  # rare: a second session of the same call, numbered anew
-                results[i] = self._run([replace(stubs[i], id=stored)])[0]
+                results[i] = self._run([stubs[i].evolve(id=stored)])[0]
         return [None if status == "taken" else stored for status, stored in results]
 
     def get(self, ticket_id: str) -> Stub | None:

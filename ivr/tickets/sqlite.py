@@ -11,7 +11,6 @@ import json
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,6 +66,10 @@ CREATE TABLE IF NOT EXISTS delivery_leases (
     until_us INTEGER NOT NULL
 );
 """
+INSERT_TICKET = (
+    "INSERT INTO tickets (id, uniqueid, received_us, day, line, outcome, revision, stub) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
 EVENTS_PER_SELECT = 500  # SQLite's limit on bound parameters is 32,766; stay far below it
 
 NO_BOARD = "\0"  # no monitor has this name: deleting it is a write that changes nothing
@@ -146,24 +149,43 @@ class SqliteStore:
                 self._db = None
 
     def _put(self, db: sqlite3.Connection, stub: Stub, written: int) -> str | None:
-        """The stub, and in the same transaction its data link's event (the outbox row `ivr deliver` sends)."""
+        """The stub, and in the same transaction its data link's event (the outbox row `ivr deliver` sends). The
+        usual write is one statement: a new call's row inserted, or the row of the call under the id the stub
+        already carries updated; anything else (a reconnect, a stub replayed or renumbered) reads the row first."""
+        changing = _changing(stub)
+        if stub.revision == 0:
+            try:
+                cursor = db.execute(f"{INSERT_TICKET} ON CONFLICT (uniqueid) DO NOTHING", _row(stub, changing))
+            except sqlite3.IntegrityError:
+                return None  # the id is another call's
+            event = "created"
+        else:
+            cursor = db.execute(
+                "UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE uniqueid = ? AND id = ? AND revision < ?",
+                (*changing, stub.call, stub.id, stub.revision),
+            )
+            event = "updated"
+        if cursor.rowcount:
+            _add_event(db, stub, event, written, changing[2])
+            return stub.id
+        return self._put_read_first(db, stub, written, changing)
+
+    def _put_read_first(
+        self, db: sqlite3.Connection, stub: Stub, written: int, changing: tuple[str, int, str]
+    ) -> str | None:
         row = db.execute("SELECT id, revision FROM tickets WHERE uniqueid = ?", (stub.call,)).fetchone()
         if row is None:
-            changing = _changing(stub)
             try:
-                db.execute(
-                    "INSERT INTO tickets (id, uniqueid, received_us, day, line, outcome, revision, stub) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (stub.id, stub.call, micros(stub.received), stub.day, stub.line, *changing),
-                )
+                db.execute(INSERT_TICKET, _row(stub, changing))
             except sqlite3.IntegrityError:
                 return None  # the id is another call's
             _add_event(db, stub, "created", written, changing[2])
             return stub.id
         stored_id, revision = row
         if stub.revision > revision:
-            stored = stub if stub.id == stored_id else replace(stub, id=stored_id)  # no copy in the usual case
-            changing = _changing(stored)
+            stored = stub if stub.id == stored_id else stub.evolve(id=stored_id)
+            if stored is not stub:
+                changing = _changing(stored)
             db.execute("UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?", (*changing, stored_id))
             _add_event(db, stored, "updated", written, changing[2])
         return str(stored_id)
@@ -220,6 +242,10 @@ def _add_event(db: sqlite3.Connection, stub: Stub, event: str, written: int, tex
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             (stub.data_link, stub.id, stub.revision, event, written, written, text),
         )
+
+
+def _row(stub: Stub, changing: tuple[str, int, str]) -> tuple[object, ...]:
+    return (stub.id, stub.call, micros(stub.received), stub.day, stub.line, *changing)
 
 
 def _changing(stub: Stub) -> tuple[str, int, str]:

@@ -7,7 +7,7 @@ the moment of receipt. Times keep their zone: `received` is in the rules' zone, 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -96,10 +96,21 @@ class Stub:
     def masked(self) -> Stub:
         """The stub as logs and default listings show it: caller and redirecting numbers masked."""
         caller = "withheld" if self.presentation is Presentation.WITHHELD else mask_number(self.caller or None)
-        return replace(self, caller=caller, redirecting=mask_number(self.redirecting) if self.redirecting else "")
+        return self.evolve(caller=caller, redirecting=mask_number(self.redirecting) if self.redirecting else "")
+
+    def evolve(self, **changes: Any) -> Stub:
+        """A copy with `changes`, as `dataclasses.replace` makes it but without running `__init__` over thirty
+        fields: every call's stub is copied twice (numbered, closed), ~9 µs each that way, ~1 µs this way. Stub
+        has no `__post_init__`, so nothing is skipped; a name that is not a field is refused as replace does."""
+        unknown = changes.keys() - _FIELDS
+        if unknown:
+            raise TypeError(f"Stub has no field {', '.join(sorted(unknown))}")
+        copy = object.__new__(Stub)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
 
     def as_json(self) -> dict[str, Any]:
-        data = {f.name: getattr(self, f.name) for f in fields(self)}
+        data = dict(self.__dict__)  # the fields, in their order (set by __init__ or copied by evolve)
         data.update(
             received=self.received.isoformat(),
             presentation=self.presentation.value,
@@ -130,6 +141,9 @@ class Stub:
             deadlines=tuple(Due(d["step"], moment(d["due"])) for d in data["deadlines"]),
         )
         return cls(**values)
+
+
+_FIELDS = frozenset(f.name for f in fields(Stub))
 
 
 def _zone_name(moment: datetime) -> str:

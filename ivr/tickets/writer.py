@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 from twisted.internet import task, threads
@@ -155,7 +154,7 @@ class TicketWriter:
         if not answer.called:  # a session that gave up waiting cancelled it
             answer.callback(ticket_id)
         for closing in self._waiting.pop(call, []):
-            self._add_closing(replace(closing, id=ticket_id or closing.id))
+            self._add_closing(closing.evolve(id=ticket_id or closing.id))
         return ticket_id
 
     def _idle_now(self) -> bool:
