@@ -489,7 +489,8 @@ def format_command(verb: str, *args: str | int) -> bytes:
     if not isinstance(verb, str) or not _VERB.fullmatch(verb):
         raise ValueError(f"an AGI verb is ASCII words separated by single spaces, got {verb!r}")
     words = [verb]
-    for position, arg in enumerate(args, 1):
+    checked: tuple[object, ...] = args  # as object: a mypyc build would reject a bad one before the check below
+    for position, arg in enumerate(checked, 1):
         if isinstance(arg, bool) or not isinstance(arg, str | int):
             raise TypeError(f"argument {position} of {verb} must be str or int, got {type(arg).__name__}")
         text = str(arg)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol as Interface
 
-from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted.internet.interfaces import IDelayedCall, IReactorTime, ITCPTransport
 from twisted.internet.protocol import Protocol
 from twisted.python.failure import Failure
 
@@ -51,6 +51,8 @@ class SessionHost(Interface):
 
 
 class FastAgiSession(Protocol):
+    transport: ITCPTransport  # set by makeConnection: the TCP connection from Asterisk
+
     def __init__(self, service: SessionHost, clock: IReactorTime) -> None:
         self.service = service
         self.clock = clock

@@ -112,7 +112,8 @@ class SqliteStore:
         return rows[0] if rows else None
 
     def find(self, query: Query) -> list[Stub]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int] = []
         if query.line is not None:
             where.append("line = ?")
             args.append(query.line)
@@ -204,7 +205,7 @@ class SqliteStore:
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"{self.name}: {exc}") from None
 
-    def _write(self, sql: str, rows: list[tuple[str, ...]]) -> None:
+    def _write(self, sql: str, rows: Sequence[tuple[str, ...]]) -> None:
         self.transaction(lambda db: db.executemany(sql, rows))
 
     def _connect(self, create: bool) -> sqlite3.Connection:
