@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -136,6 +137,19 @@ def test_masked_stub_hides_the_caller_only():
     assert (masked.caller, masked.redirecting) == ("+86139****5678", "135****5678")
     assert closing.caller == "+8613912345678", "masking makes a copy"
     assert masked.as_json() | {"caller": "", "redirecting": ""} == closing.as_json() | {"caller": "", "redirecting": ""}
+
+
+def test_a_copy_with_changes_is_the_stub_replace_would_make():
+    """Stub.evolve skips dataclasses.replace's __init__ for speed: the copy must still be that same stub, its JSON
+    the same, and a name that is not a field refused."""
+    opening, closing = stubs_of(call(1, "12345"))
+    changes = {"id": "12345-20211120-e1-000009", "outcome": StubOutcome.ABANDONED, "route": closing.route}
+    copy = opening.evolve(**changes)
+    assert copy == replace(opening, **changes)
+    assert copy.as_json() == replace(opening, **changes).as_json()
+    assert opening.id == "" and opening.outcome is StubOutcome.IN_PROGRESS, "the original is left as it was"
+    with pytest.raises(TypeError, match="no field outcom"):
+        opening.evolve(outcom=StubOutcome.ABANDONED)
 
 
 def test_deadlines_counted_once_per_part_of_day_are_those_of_each_moment():
