@@ -56,6 +56,15 @@ def test_the_newer_revision_wins_whatever_the_order(store):
     assert [s.id for s in store.find(Query(outcome="answered"))] == [stored.id]
 
 
+def test_a_closing_stub_whose_opening_never_landed_is_written_once(store):
+    opening, closing = stubs_of(call(1))
+    closed = numbered(closing, 1)
+    assert store.put([closed]) == [closed.id], "the opening stub was lost (a store down, a spool refused)"
+    assert store.put([closed]) == [closed.id], "a replay of the same write"
+    assert store.put([numbered(opening, 1)]) == [closed.id], "a late opening stub changes nothing"
+    assert [(s.id, s.revision) for s in store.find(Query())] == [(closed.id, 1)]
+
+
 def test_the_closing_stub_of_a_renumbered_call_lands_under_its_first_id(store):
     opening, closing = stubs_of(call(1))
     store.put([numbered(opening, 1)])
