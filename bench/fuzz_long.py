@@ -5,7 +5,7 @@ in its own pytest process, a few at a time, with hypothesis's statistics, then p
 that passed, why it stopped (the count reached, or every distinct input tried) and how long it took. Exit code 1
 if any target failed; its output is printed. Stops by itself: each example has the fuzz targets' hang guard.
 
-    .venv/bin/python bench/fuzz_long.py [EXAMPLES] [--jobs N]
+    .venv/bin/python bench/fuzz_long.py [EXAMPLES] [--jobs N] [--only test_agi]
 """
 
 from __future__ import annotations
@@ -85,10 +85,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("examples", nargs="?", type=int, default=100_000)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--only", default="", help="only the targets whose name holds this (e.g. test_agi)")
     args = parser.parse_args()
     started = time.monotonic()
     with ThreadPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(lambda target: run(target, args.examples), targets()))
+        results = list(pool.map(lambda target: run(target, args.examples), [t for t in targets() if args.only in t]))
     for result in results:
         if not result.ok:
             print(result.output)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from pathlib import Path
 
 from ivr.tickets.ids import Counter
@@ -46,6 +47,9 @@ class TicketBook:
     def record(self, stubs: Sequence[Stub]) -> list[str | None]:
         """Make stubs durable, numbering those without an id. For each, the id its call has now (an earlier stub
         of the same call keeps its id), or None when it could not be written anywhere."""
+        if stubs and all(stub.id for stub in stubs):  # closing stubs: no call waits for them
+            with suppress(OSError):  # the next number's own reservation tries again, and says so
+                self.counter.reserve_ahead(stubs[-1].received.date())
         ids: list[str | None] = [None] * len(stubs)
         todo = [(i, stub) for i, stub in enumerate(stubs)]
         for attempt in range(ID_ATTEMPTS):

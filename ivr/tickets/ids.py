@@ -6,8 +6,9 @@ tickets without asking each other, and an id says when and where its call was re
 
 The counter reserves numbers in blocks: the file records the end of the block in use (written to a new file,
 fsynced and renamed into place) before any number of it is handed out, so a crash or a power loss never hands
-a number out twice; it may skip the rest of a block. Numbers are unique and increasing, not gapless. The file
-lives in the engine's spool folder, which one process owns at a time (ivr.tickets.spool).
+a number out twice; it may skip the rest of a block (and of the next, reserved ahead). Numbers are unique and
+increasing, not gapless. The file lives in the engine's spool folder, which one process owns at a time
+(ivr.tickets.spool).
 """
 
 from __future__ import annotations
@@ -62,6 +63,18 @@ class Counter:
                 number, last = self._reserve(day)
             self._blocks[day] = (number + 1, last)
             return ticket_id(day, self.engine, number)
+
+    def reserve_ahead(self, day: date) -> None:
+        """Reserve the next block of `day` while less than half of the current one is left. The book asks when it
+        writes closing stubs, so the reservation's two fsyncs fall there and not on a new call's opening stub,
+        which waits for its number (they were the book's p99: one call in a block). A crash skips at most the
+        rest of the current block and the next. OSError when the counter file cannot be written."""
+        with self._lock:
+            number, last = self._blocks.get(day, (1, 0))
+            if last - number + 1 >= self.block // 2:
+                return
+            first, reserved = self._reserve(day)
+            self._blocks[day] = (number if number <= last else first, reserved)
 
     def _reserve(self, day: date) -> tuple[int, int]:
         marks = self._read()

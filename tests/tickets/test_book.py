@@ -4,6 +4,7 @@ even the spool's disk refuses, the call goes on without a ticket id and an ALARM
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 from dataclasses import replace
@@ -68,6 +69,20 @@ def test_stubs_are_numbered_and_stored(book):
     assert ids == [f"12345-20261126-e1-{n:06d}" for n in (1, 2, 3)]
     assert [s.id for s in book.store.find(Query())] == ids
     assert not book.spool.pending
+
+
+def test_closing_stubs_reserve_the_next_numbers_so_new_calls_never_wait_for_the_counter(tmp_path):
+    book = TicketBook(SqliteStore(tmp_path / "tickets.db"), Spool(tmp_path / "spool"), Counter(tmp_path, "e1", block=4))
+    counter_file = tmp_path / "counter-e1.json"
+    opened = [book.record([stub])[0] for stub in openings(1, 3)]  # numbers 1..3 of the block 1..4
+    day = stubs_of(call(1))[0].day
+    assert json.loads(counter_file.read_text()) == {day: 4}
+    book.record([replace(stubs_of(call(n))[1], id=opened[n - 1]) for n in (1, 2)])  # two calls end
+    assert json.loads(counter_file.read_text()) == {day: 8}, "reserved with the closing stubs, ahead of need"
+    ids = [book.record([stub])[0] for stub in openings(4, 5)]
+    assert ids == [f"12345-{day}-e1-{n:06d}" for n in range(4, 9)]
+    assert json.loads(counter_file.read_text()) == {day: 8}, "none of these calls waited for a reservation"
+    book.close()
 
 
 def test_an_outage_goes_to_the_spool_and_is_replayed_in_order(book, caplog):

@@ -40,6 +40,19 @@ def test_reservation_is_on_disk_before_a_number_of_it_is_used(tmp_path):
         assert reserved >= expected
 
 
+def test_the_next_block_reserved_ahead_continues_the_numbers_and_is_on_disk(tmp_path):
+    counter = Counter(tmp_path, "e1", block=10)
+    handed = [counter.next_id(DAY) for _ in range(5)]  # 6..10 left: half a block, nothing to do yet
+    counter.reserve_ahead(DAY)
+    assert json.loads((tmp_path / "counter-e1.json").read_text()) == {"20261128": 10}
+    handed.append(counter.next_id(DAY))  # 7..10 left: less than half
+    counter.reserve_ahead(DAY)
+    assert json.loads((tmp_path / "counter-e1.json").read_text()) == {"20261128": 20}, "on disk before any is used"
+    handed += [counter.next_id(DAY) for _ in range(10)]
+    assert handed == [ticket_id(DAY, "e1", n) for n in range(1, 17)], "no gap, no repeat across the two blocks"
+    assert Counter(tmp_path, "e1", block=10).next_id(DAY) == ticket_id(DAY, "e1", 21), "a crash skips the rest"
+
+
 def test_each_day_starts_at_one_and_a_late_call_of_yesterday_keeps_counting(tmp_path):
     counter = Counter(tmp_path, "e1", block=5)
     yesterday = date(2026, 11, 27)
