@@ -48,8 +48,7 @@ class TicketBook:
         """Make stubs durable, numbering those without an id. For each, the id its call has now (an earlier stub
         of the same call keeps its id), or None when it could not be written anywhere."""
         if stubs and all(stub.id for stub in stubs):  # closing stubs: no call waits for them
-            with suppress(OSError):  # the next number's own reservation tries again, and says so
-                self.counter.reserve_ahead(stubs[-1].received.date())
+            self._upkeep(stubs[-1])
         ids: list[str | None] = [None] * len(stubs)
         todo = [(i, stub) for i, stub in enumerate(stubs)]
         for attempt in range(ID_ATTEMPTS):
@@ -76,6 +75,15 @@ class TicketBook:
             if not todo:
                 break
         return ids
+
+    def _upkeep(self, stub: Stub) -> None:
+        """What no call waits for, done with the closing stubs (which no call waits for either) so that it does
+        not fall on a new call's opening stub: the counter's next block, the store's upkeep. A failure here is met
+        again where it matters, and said there."""
+        with suppress(OSError):
+            self.counter.reserve_ahead(stub.received.date())
+        with suppress(StoreUnavailable):
+            self.store.tidy()
 
     def replay(self) -> int:
         """Move the spool's stubs into the store, in order; how many moved. Stops at the first failure."""

@@ -165,6 +165,9 @@ class RedisStore:
     def check_writable(self) -> None:
         self._call(lambda: self.client.hdel(f"{PREFIX}boards", "\0"))  # no monitor has this name
 
+    def tidy(self) -> None:
+        """Nothing: Redis keeps its own house (its persistence runs in its own process)."""
+
     def deliveries(self) -> RedisOutbox:
         return RedisOutbox(self.client, PREFIX, self._call)
 

@@ -143,6 +143,17 @@ class SqliteStore:
     def check_writable(self) -> None:
         self._write("DELETE FROM boards WHERE name = ?", [(NO_BOARD,)])
 
+    def tidy(self) -> None:
+        """The log's pages copied into the database file now (a passive checkpoint: readers are not waited for),
+        so that SQLite's own checkpoint, run inside whichever commit fills the log to 1,000 pages, seldom falls
+        on an opening stub's commit (measured: p99 of an opening stub's write 1.0-1.3 ms -> 0.65-0.9 ms)."""
+        with self._lock:
+            db = self._connect(create=True)
+            try:
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error as exc:
+                raise StoreUnavailable(f"{self.name}: {exc}") from None
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:

@@ -81,6 +81,11 @@ class TicketStore(Protocol):
         Redis replica, read-only, refuses it as it would refuse a stub."""
         ...
 
+    def tidy(self) -> None:
+        """Upkeep that may take a while and that no call waits for (SQLite: copying its log into the database
+        file). The book asks with closing stubs, so that it does not fall on a new call's opening stub."""
+        ...
+
     def deliveries(self) -> Outbox:
         """The data links' stub events for `ivr deliver` (ivr.tickets.outbox)."""
         ...
