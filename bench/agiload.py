@@ -34,7 +34,9 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
 - `profile`: the engine under cProfile at 100 concurrent; the top functions by own time;
 - `spy`: the whole engine process, every thread, sampled by py-spy (only the Python holding the GIL) at
   `--concurrency` callers (1: one call at a time), with the CPU time of its threads per call (`/proc`): where a
-  call's CPU goes, writer thread included (`.venv/bin/pip install py-spy` first).
+  call's CPU goes, writer thread included (`.venv/bin/pip install py-spy` first);
+- `cpu`: every server (`--servers`) in turn at the first `--concurrency`, `--rounds` rounds: the CPU µs a call of
+  its main thread and of its other threads (user and system, from `/proc`) and its context switches a call.
 
     .venv/bin/pip install -e '.[bench]'            # panoramisk, for the peer baseline
     .venv/bin/python bench/agiload.py compare [--seconds 8] [--rounds 3]
@@ -46,6 +48,7 @@ Modes (each bounded in time, stops by itself, prints one JSON line per measureme
     .venv/bin/python bench/agiload.py steps --servers engine,floor
     .venv/bin/python bench/agiload.py profile
     .venv/bin/python bench/agiload.py spy --concurrency 100
+    .venv/bin/python bench/agiload.py cpu --concurrency 100 --seconds 5
 
 Absolute figures depend on the machine and on whatever else runs on it: compare servers only within one run.
 """
@@ -730,15 +733,56 @@ def profile_mode(args: argparse.Namespace, folder: Path) -> None:
         out.print_callers(args.callers)
 
 
-def thread_cpu(pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) of a process's threads: its main (reactor) thread and all the others."""
+USAGE = ("user", "system", "voluntary", "involuntary")
+
+
+def thread_usage(pid: int) -> dict[str, dict[str, float]]:
+    """Of a process's main (reactor) thread and of its other threads together: CPU seconds in user and system mode,
+    and context switches, voluntary (it waited: a lock, the disk, the poll) and involuntary (another thread took the
+    core)."""
     tick = os.sysconf("SC_CLK_TCK")
-    seconds = {"reactor": 0.0, "other threads": 0.0}
+    usage = {thread: dict.fromkeys(USAGE, 0.0) for thread in ("reactor", "other threads")}
     for task in Path(f"/proc/{pid}/task").iterdir():
         with suppress(FileNotFoundError):
             stat = (task / "stat").read_text().rsplit(")", 1)[1].split()
-            seconds["reactor" if task.name == str(pid) else "other threads"] += (int(stat[11]) + int(stat[12])) / tick
-    return seconds
+            status = dict(line.split(":\t") for line in (task / "status").read_text().splitlines() if ":\t" in line)
+            counted = usage["reactor" if task.name == str(pid) else "other threads"]
+            counted["user"] += int(stat[11]) / tick
+            counted["system"] += int(stat[12]) / tick
+            counted["voluntary"] += int(status["voluntary_ctxt_switches"])
+            counted["involuntary"] += int(status["nonvoluntary_ctxt_switches"])
+    return usage
+
+
+def per_call(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]], calls: int) -> dict[str, object]:
+    """CPU µs and context switches a call, by thread, from two readings of `thread_usage`."""
+    figures: dict[str, object] = {}
+    for thread, counted in after.items():
+        spent = {key: counted[key] - before[thread][key] for key in USAGE}
+        figures[thread] = {
+            "cpu_us": round((spent["user"] + spent["system"]) / calls * 1e6),
+            "system_us": round(spent["system"] / calls * 1e6),
+            "switches": round((spent["voluntary"] + spent["involuntary"]) / calls, 2),
+            "involuntary": round(spent["involuntary"] / calls, 2),
+        }
+    return figures
+
+
+def cpu_mode(args: argparse.Namespace, folder: Path) -> None:
+    """Each server in turn at the first `--concurrency`, `--rounds` rounds: what a call costs it, by thread."""
+    scripts, path = write_scripts(folder, args.numbers)
+    for round_ in range(1, args.rounds + 1):
+        for name in args.servers:
+            with servers((name,), path) as started:
+                server = started[name]
+                load = Load(server.port, scripts)
+                asyncio.run(closed_loop(load, 10, 1.0, warmup=0.0))
+                before = thread_usage(server.process.pid)
+                figures = asyncio.run(closed_loop(load, args.concurrency[0], args.seconds, warmup=0.0))
+                after = thread_usage(server.process.pid)
+            calls = int(figures["calls"]) or 1  # type: ignore[call-overload]
+            emit({"mode": "cpu", "server": name, "round": round_, "concurrency": args.concurrency[0], **figures,
+                  "per_call": per_call(before, after, calls)})  # fmt: skip
 
 
 def spy_mode(args: argparse.Namespace, folder: Path) -> None:
@@ -756,19 +800,19 @@ def spy_mode(args: argparse.Namespace, folder: Path) -> None:
             stderr=subprocess.DEVNULL,
         )
         time.sleep(0.5)  # py-spy attached
-        before = thread_cpu(pid)
+        before = thread_usage(pid)
         if args.concurrency[0] > 1:
             figures = asyncio.run(closed_loop(load, args.concurrency[0], args.seconds, warmup=0.0))
         else:
             figures = asyncio.run(serial_calls(load, args.seconds)).figures(args.seconds)
-        after = thread_cpu(pid)
+        after = thread_usage(pid)
         spy.send_signal(signal.SIGINT)  # py-spy writes its samples when interrupted
         spy.wait(timeout=30)
     finally:
         server.stop()
     calls = int(figures["calls"]) or 1  # type: ignore[call-overload]
-    cpu = {name: round((after[name] - before[name]) / calls * 1e6) for name in after}
-    emit({"mode": "spy", "server": "engine", "concurrency": args.concurrency[0], **figures, "cpu_us_per_call": cpu})
+    cpu = per_call(before, after, calls)
+    emit({"mode": "spy", "server": "engine", "concurrency": args.concurrency[0], **figures, "per_call": cpu})
     samples: Counter[tuple[str, str]] = Counter()
     for line in raw.read_text().splitlines():
         stack, _, count = line.rpartition(" ")
@@ -782,15 +826,15 @@ def spy_mode(args: argparse.Namespace, folder: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    modes = ("compare", "closed", "open", "held", "burst", "stall", "steps", "profile", "spy")
+    modes = ("compare", "closed", "open", "held", "burst", "stall", "steps", "profile", "spy", "cpu")
     parser.add_argument("mode", choices=modes)
     parser.add_argument("--server", choices=SERVERS, default="engine", help="closed/open: the server measured")
-    parser.add_argument("--servers", default=",".join(SERVERS), help="compare/held/burst: which servers")
+    parser.add_argument("--servers", default=",".join(SERVERS), help="compare/held/burst/cpu: which servers")
     parser.add_argument("--numbers", default="12345", help="numbers dialed, in turn (comma-separated)")
     parser.add_argument("--concurrency", default="100,1", help="closed loop callers (compare: each in turn)")
     parser.add_argument("--rate", type=float, default=200.0, help="open loop: calls started per second")
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each measurement")
-    parser.add_argument("--rounds", type=int, default=3, help="compare: rounds (the median is reported)")
+    parser.add_argument("--rounds", type=int, default=3, help="compare, cpu: rounds (compare reports the median)")
     parser.add_argument("--held", type=int, default=10_000, help="held: sessions kept inside EXEC Queue")
     parser.add_argument("--calls", type=int, default=1000, help="burst: calls connecting at once")
     parser.add_argument("--top", type=int, default=40, help="profile, spy: functions shown")
@@ -811,6 +855,7 @@ def main() -> None:
         "steps": steps_mode,
         "profile": profile_mode,
         "spy": spy_mode,
+        "cpu": cpu_mode,
     }
     with tempfile.TemporaryDirectory(prefix="agiload-") as folder:
         modes[args.mode](args, Path(folder))
