@@ -3,7 +3,10 @@
 Each backend writes the same N opening stubs (distinct calls) one at a time, as the engine does at the durability
 point, and reports stubs/s and the p50/p99 latency of one write; then the same N closing stubs in batches of 100,
 as the engine batches them (the latency is then that of a whole batch), and N more opening stubs in batches of
-100, as the engine group-commits the opening stubs of calls that arrive together. The book adds what the engine
+100, as the engine group-commits the opening stubs of calls that arrive together. Last, calls one at a time as the
+engine writes them (each opening stub alone, the closing stubs of 20 calls together): the opening stub's latency
+through the store alone (SQLite checkpoints inside whichever commit fills its log) and through the book (which
+reserves the counter's next block and has the store checkpoint with the closing stubs). The book adds what the engine
 adds to a store: numbering (the counter) and the spool check. The baselines do the least the same durability
 needs: a plain SQLite insert and commit (WAL, synchronous=FULL) of the stub's JSON, and a plain Redis pipeline
 (HSET and XADD) of it, one stub a write and 100 a write. A real redis-server is started on a free loopback port in
@@ -35,6 +38,7 @@ from tests.tickets.calls import call, stubs_of
 from tests.tickets.redisserver import RedisServer
 
 BATCH = 100
+CLOSINGS_EVERY = 20  # one call at a time, about 200 calls end within the writer's 0.1 s wait
 
 
 def timed(write: Callable[[Sequence[Stub]], object], stubs: Sequence[Stub], batch: int) -> list[float]:
@@ -43,6 +47,23 @@ def timed(write: Callable[[Sequence[Stub]], object], stubs: Sequence[Stub], batc
         began = time.perf_counter()
         write(stubs[start : start + batch])
         latencies.append(time.perf_counter() - began)
+    return latencies
+
+
+def one_call_at_a_time(
+    write: Callable[[Sequence[Stub]], Sequence[str | None]], openings: Sequence[Stub], closings: Sequence[Stub]
+) -> list[float]:
+    """The engine's pattern with one call at a time: each call's opening stub alone (timed: the call waits for
+    it), and every CLOSINGS_EVERY calls their closing stubs together (not timed: no call waits for them)."""
+    latencies, ended = [], []
+    for opening, closing in zip(openings, closings, strict=True):
+        began = time.perf_counter()
+        ticket_id = write([opening])[0]
+        latencies.append(time.perf_counter() - began)
+        ended.append(replace(closing, id=ticket_id or closing.id))
+        if len(ended) == CLOSINGS_EVERY:
+            write(ended)
+            ended = []
     return latencies
 
 
@@ -121,6 +142,13 @@ def main() -> None:
             for name, url in (("SQLite", f"sqlite:///{base / 'book.db'}"), ("Redis", f"{server.url[:-1]}1")):
                 book = TicketBook(open_store(url, environ={}), Spool(base / name), Counter(base / name, "e1"))
                 report(f"book (id + {name}), opening stub", timed(book.record, unnumbered, 1), count)
+            # A call's opening stub between other calls' closing stubs: SQLite's own checkpoint (the store alone)
+            # against the book's upkeep with the closing stubs (the counter's next block, the checkpoint).
+            alone = open_store(f"sqlite:///{base / 'calls-store.db'}").put
+            report("SQLite store, calls one at a time: opening", one_call_at_a_time(alone, openings, closings), count)
+            book = TicketBook(open_store(f"sqlite:///{base / 'calls-book.db'}"), Spool(base / "c"), Counter(base, "e1"))
+            numbered = one_call_at_a_time(book.record, unnumbered, closings)
+            report("book (id + SQLite), calls one at a time: opening", numbered, count)
         finally:
             server.stop()
 
