@@ -214,8 +214,7 @@ Event = AgiEnvironment | Reply | Hangup
 
 # --- parsing -----------------------------------------------------------------------------------------------------
 
-# An environment line is `NAME:` or `NAME: VALUE` (the value may hold anything, colons included).
-_ENV_NAME = re.compile(rb"agi_[A-Za-z0-9_]+")
+_ENV_LINE = re.compile(rb"(agi_[A-Za-z0-9_]+):(?: (.*))?", re.DOTALL)
 _REPLY_200 = re.compile(r"200 result=(?P<result>[-+0-9A-Za-z*#]*)(?: (?P<rest>.*))?", re.DOTALL)
 _REPLY_OTHER = re.compile(r"(?P<code>510|511|520)(?: (?P<text>.*))?", re.DOTALL)
 _ENDPOS = re.compile(r"(?:^| )endpos=(-?[0-9]{1,30})(?= |$)")
@@ -395,13 +394,13 @@ class AgiParser:
                 raise AgiProtocolError(f"bad AGI environment: {error}") from None
             self._env = None
             return self.environment
-        name, colon, value = line.partition(b":")  # a name has no colon: the first one ends it
-        if not colon or not _ENV_NAME.fullmatch(name) or (value and value[:1] != b" "):
+        match = _ENV_LINE.fullmatch(line)
+        if match is None:
             raise AgiProtocolError(f"expected an agi_* environment line, got {_show(line)}")
-        key = name.decode("ascii")
+        key = match[1].decode("ascii")
         if key in env:
             raise AgiProtocolError(f"AGI environment repeats {key}: {_show(line)}")
-        env[key] = value[1:].decode("utf-8", errors="replace")
+        env[key] = (match[2] or b"").decode("utf-8", errors="replace")
         return None
 
     def _usage_line(self, text: str, line: bytes) -> Reply | None:

@@ -90,10 +90,8 @@ class Stub:
 
     @property
     def day(self) -> str:
-        """The day of receipt in the rules' zone, as in the id: YYYYMMDD (by its numbers: strftime costs twice
-        as much, and every stub written asks)."""
-        received = self.received
-        return f"{received.year:04d}{received.month:02d}{received.day:02d}"
+        """The day of receipt in the rules' zone, as in the id: YYYYMMDD."""
+        return f"{self.received:%Y%m%d}"
 
     def masked(self) -> Stub:
         """The stub as logs and default listings show it: caller and redirecting numbers masked."""
