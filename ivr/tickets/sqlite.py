@@ -195,8 +195,9 @@ class SqliteStore:
             return stub.id
         stored_id, revision = row
         if stub.revision > revision:
-            stored = stub if stub.id == stored_id else stub.evolve(id=stored_id)
-            if stored is not stub:
+            stored = stub
+            if stub.id != stored_id:  # numbered anew (a second session, a replay): the row keeps its id
+                stored = stub.evolve(id=stored_id)
                 changing = _changing(stored)
             db.execute("UPDATE tickets SET outcome = ?, revision = ?, stub = ? WHERE id = ?", (*changing, stored_id))
             _add_event(db, stored, "updated", written, changing[2])
